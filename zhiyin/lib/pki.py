@@ -1,0 +1,265 @@
+"""A district's own certificate authority for electronic seals.
+
+Each district runs one root CA; every electronic seal gets its own key pair and a
+certificate naming the organization, so a sealed PDF says *which* seal was used and a
+cancelled seal can be revoked on its own. The root is self-signed: this is enough for
+development and for verification inside Zhiyin, while legal effect (GB/T 38540, 电子签名法
+§13) needs a licensed CA — which is why signing goes through ``signer.SealSigner``.
+
+Extensions are chosen for the readers people actually use: NSS-based readers (Firefox,
+poppler's ``pdfsig``) check the signer for email protection, Adobe looks for its document
+signing purpose, and ETSI names its own; a seal certificate carries all three.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from collections.abc import Iterable
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+
+EKU_ADOBE_DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.4.1.311.10.3.12")
+EKU_ETSI_DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")
+
+_KEY_BLOB_MAGIC = b"ZYK1"
+_NONCE_BYTES = 12
+
+
+class KeyBlobError(ValueError):
+    """The stored key cannot be opened: wrong key-encryption key, or damaged data."""
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _name(*, common_name: str, organization: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+
+
+def key_generate() -> ec.EllipticCurvePrivateKey:
+    """P-256 rather than SM2: every PDF reader can verify it today (see module docstring)."""
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def ca_create(
+    *,
+    district_name: str,
+    common_name: str | None = None,
+    valid_days: int = 20 * 365,
+    now: dt.datetime | None = None,
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """A district root whose only job is to issue seal certificates and CRLs.
+
+    ``path_length=0`` keeps a stolen root key from minting intermediate CAs that would
+    look legitimate to readers trusting the district.
+    """
+    now = now or _utcnow()
+    key = key_generate()
+    name = _name(
+        common_name=common_name or f"{district_name}电子印章根证书", organization=district_name
+    )
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=valid_days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(ski, critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def seal_cert_issue(
+    *,
+    ca_key: ec.EllipticCurvePrivateKey,
+    ca_cert: x509.Certificate,
+    organization_name: str,
+    district_name: str,
+    crl_url: str,
+    valid_days: int = 3 * 365,
+    key: ec.EllipticCurvePrivateKey | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """One certificate per electronic seal, named after the organization that owns it.
+
+    Non-repudiation is set (and the usage marked critical) because a seal is a commitment
+    by the organization, not an authentication step. The CRL distribution point lets a
+    reader outside Zhiyin learn that a cancelled seal's signatures are no longer trusted.
+    """
+    now = now or _utcnow()
+    key = key or key_generate()
+    not_after = min(now + dt.timedelta(days=valid_days), ca_cert.not_valid_after_utc)
+    ca_ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(common_name=organization_name, organization=district_name))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage(
+                [
+                    ExtendedKeyUsageOID.EMAIL_PROTECTION,
+                    EKU_ADOBE_DOCUMENT_SIGNING,
+                    EKU_ETSI_DOCUMENT_SIGNING,
+                ]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
+        )
+        .add_extension(
+            x509.CRLDistributionPoints(
+                [
+                    x509.DistributionPoint(
+                        full_name=[x509.UniformResourceIdentifier(crl_url)],
+                        relative_name=None,
+                        reasons=None,
+                        crl_issuer=None,
+                    )
+                ]
+            ),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def crl_build(
+    ca_key: ec.EllipticCurvePrivateKey,
+    ca_cert: x509.Certificate,
+    revoked: Iterable[tuple[int, dt.datetime]],
+    next_update: dt.datetime,
+    *,
+    crl_number: int = 1,
+    this_update: dt.datetime | None = None,
+) -> bytes:
+    """The list readers fetch from the seal certificate's distribution point.
+
+    ``crl_number`` must grow with every published CRL so that caches can tell a newer
+    list from an older one; the caller keeps that counter.
+    """
+    this_update = this_update or _utcnow()
+    ca_ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca_cert.subject)
+        .last_update(this_update)
+        .next_update(next_update)
+        .add_extension(x509.CRLNumber(crl_number), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
+        )
+    )
+    for serial, revoked_at in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder()
+            .serial_number(serial)
+            .revocation_date(revoked_at)
+            .build()
+        )
+    return builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+def key_encrypt(key: ec.EllipticCurvePrivateKey, kek: bytes) -> bytes:
+    """Seal a private key for storage in the database.
+
+    AES-256-GCM over the PKCS#8 DER, with a fresh random nonce: the tag makes a tampered
+    or truncated blob fail loudly instead of yielding a different key, and the magic
+    header (bound in as associated data) leaves room for a future format. Layout:
+    ``b"ZYK1" || nonce(12) || ciphertext+tag``. ``kek`` must be 32 random bytes, kept
+    outside the database (environment secret or KMS).
+    """
+    if len(kek) != 32:
+        raise ValueError("kek must be 32 bytes (AES-256)")
+    der = key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    nonce = secrets.token_bytes(_NONCE_BYTES)
+    return _KEY_BLOB_MAGIC + nonce + AESGCM(kek).encrypt(nonce, der, _KEY_BLOB_MAGIC)
+
+
+def key_decrypt(blob: bytes, kek: bytes) -> ec.EllipticCurvePrivateKey:
+    """Open a blob made by ``key_encrypt``; any tampering raises ``KeyBlobError``."""
+    from cryptography.exceptions import InvalidTag
+
+    if len(kek) != 32:
+        raise ValueError("kek must be 32 bytes (AES-256)")
+    if not blob.startswith(_KEY_BLOB_MAGIC) or len(blob) < len(_KEY_BLOB_MAGIC) + _NONCE_BYTES:
+        raise KeyBlobError("印章私钥数据格式无法识别")
+    head = len(_KEY_BLOB_MAGIC)
+    nonce = blob[head : head + _NONCE_BYTES]
+    try:
+        der = AESGCM(kek).decrypt(nonce, blob[head + _NONCE_BYTES :], _KEY_BLOB_MAGIC)
+    except InvalidTag as exc:
+        raise KeyBlobError("印章私钥无法解密：密钥不对或数据已损坏") from exc
+    key = serialization.load_der_private_key(der, password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise KeyBlobError("印章私钥不是椭圆曲线密钥")
+    return key
+
+
+def kek_generate() -> bytes:
+    """A fresh key-encryption key, for operators setting up a district."""
+    return os.urandom(32)
+
+
+def cert_pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
