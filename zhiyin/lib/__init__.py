@@ -1,0 +1,1 @@
+"""Helpers that need no Django: environment parsing, ID numbers, calendars, crypto."""

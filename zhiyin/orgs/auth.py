@@ -1,0 +1,32 @@
+"""Login with a phone number or a login name, whichever the person remembers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.backends import ModelBackend
+from django.db.models import Q
+from django.http import HttpRequest
+
+from zhiyin.orgs.models import Person
+
+
+class PhoneOrUsernameBackend(ModelBackend):
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> Person | None:
+        if not username or password is None:
+            return None
+        login = username.strip()
+        person = Person.objects.filter(Q(username=login) | Q(phone=login)).first()
+        if person is None:
+            # Spend the same time as a real check so timing does not reveal who exists.
+            Person().set_password(password)
+            return None
+        if person.check_password(password) and self.user_can_authenticate(person):
+            return person
+        return None

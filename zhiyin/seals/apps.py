@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SealsConfig(AppConfig):
+    name = "zhiyin.seals"
+    label = "seals"
+    verbose_name = _("印章")

@@ -1,0 +1,12 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from zhiyin.orgs.admin import site as admin_site
+
+urlpatterns = [
+    path("", include("zhiyin.orgs.urls")),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("seals/", include("zhiyin.seals.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin_site.urls),
+]
