@@ -84,8 +84,8 @@ def _font_cmap(path: str, index: int) -> frozenset[int]:
     return frozenset(font_tables(path, index).getBestCmap())
 
 
-def font_check(*texts: str, font_path: str | None = None) -> None:
-    """Refuse text the font cannot draw, naming each missing character."""
+def font_missing(*texts: str, font_path: str | None = None) -> list[str]:
+    """Characters of ``texts`` the font has no glyph for, each listed once, in order."""
     path, index = font_locate(font_path)
     cmap = _font_cmap(path, index)
     missing: list[str] = []
@@ -93,10 +93,20 @@ def font_check(*texts: str, font_path: str | None = None) -> None:
         for char in text:
             if not char.isspace() and ord(char) not in cmap and char not in missing:
                 missing.append(char)
+    return missing
+
+
+def missing_listed(missing: list[str]) -> str:
+    """Shows the code point too, since a missing character often renders as a box."""
+    return "、".join(f"“{char}”（U+{ord(char):04X}）" for char in missing)
+
+
+def font_check(*texts: str, font_path: str | None = None) -> None:
+    """Refuse seal text the font cannot draw, naming each missing character."""
+    missing = font_missing(*texts, font_path=font_path)
     if missing:
-        listed = "、".join(f"“{char}”（U+{ord(char):04X}）" for char in missing)
         raise StampError(
-            f"印章字体中没有这些字：{listed}，无法制作印章。"
+            f"印章字体中没有这些字：{missing_listed(missing)}，无法制作印章。"
             "请核对名称用字，或由管理员更换包含这些字的字体。"
         )
 

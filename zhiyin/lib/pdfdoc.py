@@ -1,0 +1,173 @@
+"""Certificate documents (证明) as PDF, laid out the way a village office types them.
+
+The CJK font is embedded (a TrueType subset of the Song face) so a certificate looks
+the same on a phone, in a browser and at the counter that receives it; a reader's
+fallback font could otherwise change line breaks or show boxes.
+
+The seal position returned with the PDF follows the paper convention: the seal sits over
+the issuing organization's name and the date ("骑年盖月"), so a pasted image cannot be
+moved away from the text it vouches for without the layout looking wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_RIGHT  # type: ignore[import-untyped]  # no stubs
+from reportlab.lib.pagesizes import A4  # type: ignore[import-untyped]  # no stubs
+from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]  # no stubs
+from reportlab.lib.units import mm  # type: ignore[import-untyped]  # no stubs
+from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]  # no stubs
+from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped]  # no stubs
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer  # type: ignore[import-untyped]  # no stubs
+
+from zhiyin.lib import stamp
+
+TITLE_PT = 22.0  # 二号
+BODY_PT = 16.0  # 三号, the size of official document body text
+LINE_PT = 28.0
+SEAL_ROOM_BELOW_PT = 150.0  # lower half of the seal plus the verification QR code
+
+
+class DocumentError(ValueError):
+    """The document cannot be produced as asked; the message is for the person asking."""
+
+
+@dataclass(frozen=True)
+class SealPosition:
+    """Centre of the seal in PDF points, origin at the page's lower left corner."""
+
+    page: int
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class CertificatePdf:
+    pdf: bytes
+    seal_position: SealPosition
+
+
+def date_chinese(day: dt.date) -> str:
+    """2026年11月26日 — Arabic numerals, as the national format for official documents asks."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+@functools.lru_cache(maxsize=4)
+def _font_name(font_path: str | None) -> str:
+    path, index = stamp.font_locate(font_path)
+    name = f"ZhiyinSong{abs(hash((path, index))) % 10_000}"
+    pdfmetrics.registerFont(TTFont(name, path, subfontIndex=index))
+    return name
+
+
+class _SealAnchor(Flowable):  # type: ignore[misc]  # reportlab ships no type hints
+    """Zero-size marker that records where on which page it was drawn."""
+
+    def __init__(self, *, x_offset: float, y_offset: float) -> None:
+        super().__init__()
+        self.x_offset = x_offset
+        self.y_offset = y_offset
+        self.position: SealPosition | None = None
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return 0.0, 0.0
+
+    def draw(self) -> None:
+        x, y = self.canv.absolutePosition(self.x_offset, self.y_offset)
+        self.position = SealPosition(page=self.canv.getPageNumber() - 1, x=x, y=y)
+
+
+def certificate_pdf_build(
+    *,
+    title: str,
+    paragraphs: Sequence[str],
+    document_number: str,
+    organization_name: str,
+    issued_on: dt.date,
+    addressee: str = "",
+    font_path: str | None = None,
+) -> CertificatePdf:
+    """An A4 certificate and the place its seal belongs.
+
+    The organization and date block is kept together with room beneath it for the
+    seal's lower half and the QR code, so the seal never lands across a page break.
+    """
+    date_text = date_chinese(issued_on)
+    texts = [title, document_number, organization_name, date_text, addressee, *paragraphs]
+    missing = stamp.font_missing(*texts, font_path=font_path)
+    if missing:
+        raise DocumentError(
+            f"文档字体中没有这些字：{stamp.missing_listed(missing)}，无法生成证明。"
+            "请改用常用字，或由管理员更换包含这些字的字体。"
+        )
+    font = _font_name(font_path)
+
+    def style(name: str, **kwargs: Any) -> ParagraphStyle:
+        base: dict[str, Any] = {
+            "fontName": font,
+            "fontSize": BODY_PT,
+            "leading": LINE_PT,
+            "wordWrap": "CJK",
+        }
+        base.update(kwargs)
+        return ParagraphStyle(name, **base)
+
+    title_style = style("title", fontSize=TITLE_PT, leading=TITLE_PT * 1.6, alignment=TA_CENTER)
+    number_style = style("number", alignment=TA_RIGHT, fontSize=BODY_PT - 2)
+    body_style = style("body", firstLineIndent=2 * BODY_PT, alignment=TA_JUSTIFY)
+    right_style = style("right", alignment=TA_RIGHT, rightIndent=2 * BODY_PT)
+
+    def para(text: str, paragraph_style: ParagraphStyle) -> Paragraph:
+        return Paragraph(escape(text), paragraph_style)
+
+    story: list[Flowable] = [
+        para(title, title_style),
+        para(document_number, number_style),
+        Spacer(1, LINE_PT / 2),
+    ]
+    if addressee:
+        story.append(para(f"{addressee}：", style("addressee")))
+    story.extend(para(text, body_style) for text in paragraphs if text.strip())
+
+    name_width = pdfmetrics.stringWidth(organization_name, font, BODY_PT)
+    date_width = pdfmetrics.stringWidth(date_text, font, BODY_PT)
+    frame_width = A4[0] - 2 * 28 * mm
+    block_centre = frame_width - 2 * BODY_PT - max(name_width, date_width) / 2
+    anchor = _SealAnchor(x_offset=block_centre, y_offset=0.0)
+    story.append(
+        KeepTogether(
+            [
+                Spacer(1, LINE_PT * 2),
+                para(organization_name, right_style),
+                anchor,
+                para(date_text, right_style),
+                Spacer(1, SEAL_ROOM_BELOW_PT),
+            ]
+        )
+    )
+
+    out = io.BytesIO()
+    document = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=28 * mm,
+        rightMargin=28 * mm,
+        topMargin=37 * mm,
+        bottomMargin=35 * mm,
+        title=title,
+        author=organization_name,
+        subject=document_number,
+        creator="Zhiyin",
+        initialFontName=font,
+    )
+    document.build(story)
+    if anchor.position is None:
+        raise DocumentError("证明版面生成失败：未能确定盖章位置。")
+    return CertificatePdf(pdf=out.getvalue(), seal_position=anchor.position)
