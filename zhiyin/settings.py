@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "zhiyin.audit",
     "zhiyin.orgs",
     "zhiyin.seals",
+    "zhiyin.catalog",
 ]
 
 MIDDLEWARE = [
