@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "zhiyin.orgs",
     "zhiyin.seals",
     "zhiyin.catalog",
+    "zhiyin.delivery",
+    "zhiyin.approvals",
 ]
 
 MIDDLEWARE = [
