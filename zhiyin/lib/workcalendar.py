@@ -1,0 +1,167 @@
+"""Working time on the official Chinese calendar (审核时效), without Django.
+
+Time limits of approval steps count working time only: working hours on working days.
+Which days are working days comes from the `chinese_calendar` package, which follows the
+State Council's yearly holiday notice, make-up workdays (调休) included. That package
+only knows the years the State Council has published; asking about a later year raises
+`CalendarNotCovered` instead of silently treating holidays as workdays.
+
+A working day counts as the day's full working time, so "1 working day" from Monday
+10:00 is Tuesday 10:00. A deadline that lands exactly on the end of a working period
+stays there (Friday 17:30), it is never pushed to the next morning.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+
+Unit = Literal["hours", "days"]
+
+#: A guard against loops on absurd inputs: no step waits more than ten years.
+_MAX_DAYS = 3660
+
+
+class CalendarNotCovered(ValueError):
+    """The official holiday calendar for that year is not known (yet)."""
+
+
+def calendar_years() -> tuple[int, int]:
+    """First and last year the installed `chinese_calendar` knows."""
+    days = chinese_calendar.holidays.keys()
+    return min(days).year, max(days).year
+
+
+def is_workday(day: dt.date) -> bool:
+    """Whether `day` is an official working day (holidays and 调休 included)."""
+    first, last = calendar_years()
+    if not first <= day.year <= last:
+        raise CalendarNotCovered(
+            f"官方节假日安排只覆盖 {first}–{last} 年，无法计算 {day.isoformat()} 的工作时间；"
+            "请升级 chinese-calendar 软件包。"
+        )
+    return bool(chinese_calendar.is_workday(day))
+
+
+def _default_periods() -> tuple[tuple[dt.time, dt.time], ...]:
+    return ((dt.time(8, 0), dt.time(12, 0)), (dt.time(14, 30), dt.time(17, 30)))
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    """The office hours of one place: ordered, non-overlapping periods of each working day.
+
+    The default is the Hainan village day, 08:00–12:00 and 14:30–17:30 Beijing time.
+    """
+
+    periods: tuple[tuple[dt.time, dt.time], ...] = field(default_factory=_default_periods)
+    timezone: str = "Asia/Shanghai"
+
+    def __post_init__(self) -> None:
+        if not self.periods:
+            raise ValueError("工作时段不能为空。")
+        previous_end: dt.time | None = None
+        for start, end in self.periods:
+            if start >= end:
+                raise ValueError(f"工作时段 {start}–{end} 的开始时间必须早于结束时间。")
+            if previous_end is not None and start < previous_end:
+                raise ValueError("工作时段必须按时间先后排列且互不重叠。")
+            previous_end = end
+        ZoneInfo(self.timezone)  # fails loudly on an unknown zone name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def day_length(self) -> dt.timedelta:
+        """The full working time of one working day."""
+        return sum(
+            (
+                dt.datetime.combine(dt.date.min, end) - dt.datetime.combine(dt.date.min, start)
+                for start, end in self.periods
+            ),
+            dt.timedelta(),
+        )
+
+    def intervals(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+        """The aware working intervals of `day` (none on a rest day)."""
+        if not is_workday(day):
+            return []
+        zone = self.zone
+        return [
+            (dt.datetime.combine(day, start, zone), dt.datetime.combine(day, end, zone))
+            for start, end in self.periods
+        ]
+
+
+DEFAULT_HOURS = WorkingHours()
+
+
+def _require_aware(value: dt.datetime, name: str) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} 必须是带时区的时间。")
+
+
+def _days_from(day: dt.date) -> Iterator[dt.date]:
+    for offset in range(_MAX_DAYS):
+        yield day + dt.timedelta(days=offset)
+    raise ValueError("时限过长：超过十年。")
+
+
+def deadline_add(
+    start: dt.datetime, amount: int, unit: Unit, hours: WorkingHours = DEFAULT_HOURS
+) -> dt.datetime:
+    """The instant `amount` working hours or days after `start`, in `start`'s time zone.
+
+    Time before, between and after working periods and on rest days does not count.
+    """
+    _require_aware(start, "start")
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+        raise ValueError("时限必须是不小于 0 的整数。")
+    if unit == "hours":
+        remaining = dt.timedelta(hours=amount)
+    elif unit == "days":
+        remaining = hours.day_length * amount
+    else:
+        raise ValueError(f"未知的时限单位：{unit}")
+    if not remaining:
+        return start
+    local_start = start.astimezone(hours.zone)
+    for day in _days_from(local_start.date()):
+        for period_start, period_end in hours.intervals(day):
+            begin = max(period_start, local_start)
+            if begin >= period_end:
+                continue
+            available = period_end - begin
+            if remaining <= available:
+                return (begin + remaining).astimezone(start.tzinfo)
+            remaining -= available
+    raise AssertionError("unreachable: _days_from raises first")  # pragma: no cover
+
+
+def working_duration(
+    start: dt.datetime, end: dt.datetime, hours: WorkingHours = DEFAULT_HOURS
+) -> dt.timedelta:
+    """Working time elapsed from `start` to `end` (zero when `end` is not later)."""
+    _require_aware(start, "start")
+    _require_aware(end, "end")
+    if end <= start:
+        return dt.timedelta()
+    local_start = start.astimezone(hours.zone)
+    local_end = end.astimezone(hours.zone)
+    total = dt.timedelta()
+    day = local_start.date()
+    while day <= local_end.date():
+        for period_start, period_end in hours.intervals(day):
+            begin = max(period_start, local_start)
+            finish = min(period_end, local_end)
+            if finish > begin:
+                total += finish - begin
+        day += dt.timedelta(days=1)
+    return total
