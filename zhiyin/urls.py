@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from zhiyin.api import api
 from zhiyin.orgs.admin import site as admin_site
 
 urlpatterns = [
@@ -9,4 +10,5 @@ urlpatterns = [
     path("seals/", include("zhiyin.seals.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin_site.urls),
+    path("api/", api.urls),
 ]

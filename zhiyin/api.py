@@ -1,0 +1,8 @@
+"""The JSON API (django-ninja). Each app adds its own Router here; the OpenAPI schema is
+served at /api/docs."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+api = NinjaAPI(title="Zhiyin API", urls_namespace="api")
