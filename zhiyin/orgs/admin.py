@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
@@ -29,7 +30,7 @@ from zhiyin.orgs.models import (
     Village,
     VillageGroup,
 )
-from zhiyin.orgs.selectors import Access, access_for
+from zhiyin.orgs.selectors import Access, access_for, admin_district_ids, villages_administered
 from zhiyin.orgs.services import (
     person_create,
     person_fields_check,
@@ -69,8 +70,11 @@ class ZhiyinAdminSite(admin.AdminSite):
     def login(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        """One login page for everyone: the site's own."""
-        return redirect_to_login(request.get_full_path())
+        """One login page for everyone: the site's own. A logged-in person without an
+        admin grant is refused outright (sending them to log in again would loop)."""
+        if request.user.is_authenticated:
+            raise PermissionDenied(_("您没有系统管理权限。"))
+        return redirect_to_login(request.GET.get("next") or request.get_full_path())
 
 
 site = ZhiyinAdminSite(name="admin")
@@ -83,12 +87,7 @@ class ScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic over m
     district_wide_only = False  # only district admins may add/change (villages, bureaus)
 
     def scope_filter(self, qs: QuerySet[Any], access: Access) -> QuerySet[Any]:
-        admin_grants = [g for g in access.grants if g.role == Role.ADMIN]
-        district_ids = {g.district_id for g in admin_grants if g.village_id is None}
-        village_ids = {g.village_id for g in admin_grants if g.village_id is not None}
-        return qs.filter(**{f"{self.village_path}__district_id__in": district_ids}) | qs.filter(
-            **{f"{self.village_path}_id__in": village_ids}
-        )
+        return qs.filter(**{f"{self.village_path}__in": villages_administered(access=access)})
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return self.scope_filter(super().get_queryset(request), request_access(request)).distinct()
@@ -129,7 +128,9 @@ class PlaceAdmin(ScopedAdmin):
         if not change:
             place_create(place=obj, by=by)
         elif "name" in form.changed_data:
-            place_rename(place=obj, name=obj.name, by=by)
+            # The form has already written the new name onto `obj`; rename the stored row
+            # so the record keeps the true "before".
+            place_rename(place=type(obj).objects.get(pk=obj.pk), name=obj.name, by=by)
 
     @admin.action(description=_lazy("撤销所选单位（保留历史）"))
     def retire_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
@@ -170,34 +171,26 @@ class VillageAdmin(PlaceAdmin):
     list_display = ("name", "code", "kind", "is_active")
     search_fields = ("name", "code")
     district_wide_only = True
-    village_path = "pk"
 
     def scope_filter(self, qs: QuerySet[Any], access: Access) -> QuerySet[Any]:
-        admin_grants = [g for g in access.grants if g.role == Role.ADMIN]
-        return qs.filter(
-            district_id__in={g.district_id for g in admin_grants if g.village_id is None}
-        ) | qs.filter(pk__in={g.village_id for g in admin_grants if g.village_id is not None})
+        return qs.filter(pk__in=villages_administered(access=access))
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "district":
             kwargs["queryset"] = District.objects.filter(
-                pk__in=[
-                    g.district_id
-                    for g in request_access(request).grants
-                    if g.role == Role.ADMIN and g.village_id is None
-                ]
+                pk__in=admin_district_ids(access=request_access(request))
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-def _admin_villages(request: HttpRequest) -> QuerySet[Village]:
-    return VillageAdmin(Village, site).scope_filter(Village.objects.all(), request_access(request))
+def admin_villages(request: HttpRequest) -> QuerySet[Village]:
+    return villages_administered(access=request_access(request))
 
 
 class VillageChildAdmin(PlaceAdmin):
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "village":
-            kwargs["queryset"] = _admin_villages(request)
+            kwargs["queryset"] = admin_villages(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -219,9 +212,7 @@ class BureauAdmin(PlaceAdmin):
     district_wide_only = True
 
     def scope_filter(self, qs: QuerySet[Any], access: Access) -> QuerySet[Any]:
-        return qs.filter(
-            district_id__in=[g.district_id for g in access.grants if g.role == Role.ADMIN]
-        )
+        return qs.filter(district_id__in=admin_district_ids(access=access))
 
 
 class PersonForm(ModelForm):  # type: ignore[type-arg]  # Person
@@ -266,16 +257,16 @@ class PersonAdmin(ScopedAdmin):
     list_display = ("username", "real_name", "phone", "id_number_masked", "home_village")
     search_fields = ("username", "real_name", "phone")
     list_select_related = ("home_village",)
-    village_path = "home_village"
 
     def scope_filter(self, qs: QuerySet[Any], access: Access) -> QuerySet[Any]:
         """Residents of the admin's villages and anyone holding a grant there."""
-        villages = _admin_villages_for(access)
+        villages = villages_administered(access=access)
         return (
             qs.filter(home_village__in=villages)
             | qs.filter(grants__village__in=villages, grants__revoked_at__isnull=True)
             | qs.filter(
-                grants__district_id__in=access_admin_districts(access), grants__village__isnull=True
+                grants__district_id__in=admin_district_ids(access=access),
+                grants__village__isnull=True,
             )
         )
 
@@ -298,9 +289,9 @@ class PersonAdmin(ScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "home_village":
-            kwargs["queryset"] = _admin_villages(request)
+            kwargs["queryset"] = admin_villages(request)
         if db_field.name == "home_group":
-            kwargs["queryset"] = VillageGroup.objects.filter(village__in=_admin_villages(request))
+            kwargs["queryset"] = VillageGroup.objects.filter(village__in=admin_villages(request))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
@@ -328,14 +319,6 @@ class PersonAdmin(ScopedAdmin):
             home_group=data.get("home_group"),
         )
         obj.pk = created.pk
-
-
-def access_admin_districts(access: Access) -> set[int]:
-    return {g.district_id for g in access.grants if g.role == Role.ADMIN and g.village_id is None}
-
-
-def _admin_villages_for(access: Access) -> QuerySet[Village]:
-    return VillageAdmin(Village, site).scope_filter(Village.objects.all(), access)
 
 
 class RoleGrantForm(ModelForm):  # type: ignore[type-arg]  # RoleGrant
@@ -379,8 +362,8 @@ class RoleGrantAdmin(ScopedAdmin):
     actions = ("revoke_selected",)
 
     def scope_filter(self, qs: QuerySet[Any], access: Access) -> QuerySet[Any]:
-        return qs.filter(district_id__in=access_admin_districts(access)) | qs.filter(
-            village__in=_admin_villages_for(access)
+        return qs.filter(district_id__in=admin_district_ids(access=access)) | qs.filter(
+            village__in=villages_administered(access=access)
         )
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
@@ -395,16 +378,16 @@ class RoleGrantAdmin(ScopedAdmin):
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         access = request_access(request)
         if db_field.name == "village":
-            kwargs["queryset"] = _admin_villages(request)
+            kwargs["queryset"] = admin_villages(request)
         elif db_field.name == "group":
-            kwargs["queryset"] = VillageGroup.objects.filter(village__in=_admin_villages(request))
+            kwargs["queryset"] = VillageGroup.objects.filter(village__in=admin_villages(request))
         elif db_field.name == "district":
             kwargs["queryset"] = District.objects.filter(
                 pk__in={g.district_id for g in access.grants if g.role == Role.ADMIN}
             )
         elif db_field.name == "bureau":
             kwargs["queryset"] = Bureau.objects.filter(
-                district_id__in=access_admin_districts(access)
+                district_id__in=admin_district_ids(access=access)
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 

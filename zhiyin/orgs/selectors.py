@@ -164,3 +164,16 @@ def bureaus_for(*, access: Access) -> QuerySet[Bureau]:
     return Bureau.objects.filter(
         Q(pk__in=access.bureau_ids) | Q(district_id__in=access.district_ids)
     )
+
+
+def admin_district_ids(*, access: Access) -> set[int]:
+    """Districts where the person is a district-wide admin."""
+    return {g.district_id for g in access.grants if g.role == Role.ADMIN and g.village_id is None}
+
+
+def villages_administered(*, access: Access) -> QuerySet[Village]:
+    """Villages an admin manages: every village of their districts, plus their own village."""
+    own = {g.village_id for g in access.grants if g.role == Role.ADMIN and g.village_id is not None}
+    return Village.objects.filter(
+        Q(district_id__in=admin_district_ids(access=access)) | Q(pk__in=own)
+    )

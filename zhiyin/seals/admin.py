@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _lazy
 
-from zhiyin.orgs.admin import ScopedAdmin, _admin_villages, request_person, site
+from zhiyin.orgs.admin import ScopedAdmin, admin_villages, request_person, site
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Collective, VillageGroup
 from zhiyin.seals.models import Seal
@@ -23,6 +23,13 @@ from zhiyin.seals.services import seal_register, seal_register_check
 
 
 class SealForm(ModelForm):  # type: ignore[type-arg]  # Seal
+    name = forms.CharField(
+        label=_lazy("印文（单位名称）"),
+        max_length=60,
+        required=False,
+        help_text=_lazy("留空则按所属单位自动生成，如“水南村村民委员会”。"),
+    )
+
     class Meta:
         model = Seal
         fields = (
@@ -74,7 +81,7 @@ class SealAdmin(ScopedAdmin):
         return obj is None and self.has_module_permission(request)
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        villages = _admin_villages(request)
+        villages = admin_villages(request)
         if db_field.name == "village":
             kwargs["queryset"] = villages
         elif db_field.name == "group":
