@@ -206,4 +206,33 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 #: (dotted path of a task, seconds between runs), enqueued by `manage.py run_worker`.
-PERIODIC_TASKS: list[tuple[str, int]] = []
+PERIODIC_TASKS: list[tuple[str, int]] = [
+    ("zhiyin.approvals.tasks.overdue_sweep", env_int("OVERDUE_SWEEP_SECONDS", 300, minimum=10)),
+]
+
+# --- Approvals ------------------------------------------------------------------------
+#: Office hours that count toward step time limits (审核时效), in TIME_ZONE, e.g.
+#: WORKING_HOURS="08:00-12:00,14:30-17:30". Which days count comes from the official calendar.
+_working_hours = env_str("WORKING_HOURS", "08:00-12:00,14:30-17:30")
+try:
+    WORKING_HOURS: list[tuple[str, str]] = [
+        (start.strip(), end.strip())
+        for start, end in (part.split("-") for part in _working_hours.split(","))
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        f"WORKING_HOURS={_working_hours!r} must look like 08:00-12:00,14:30-17:30."
+    ) from exc
+#: Largest document or attachment a request may carry, in bytes.
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+#: How often an applicant may send a reminder (催办) for the same step.
+REMINDER_INTERVAL_SECONDS = env_int("REMINDER_INTERVAL_SECONDS", 2 * 3600, minimum=0)
+PERIODIC_TASKS.append(("zhiyin.audit.tasks.checkpoint_build", 600))
+
+# --- Audit log ------------------------------------------------------------------------
+#: Name of this log in its signed checkpoints (C2SP origin line and key name).
+AUDIT_LOG_ORIGIN = env_str("AUDIT_LOG_ORIGIN", "zhiyin.example/audit")
+#: Ed25519 checkpoint key: PEM or base64 seed; also AUDIT_SIGNING_KEY_FILE.
+AUDIT_SIGNING_KEY = env_str("AUDIT_SIGNING_KEY", "")
+#: Development only (DEBUG on, no key set): where a generated key is kept.
+AUDIT_DEV_KEY_PATH = BASE_DIR / "var" / "audit-signing-key.pem"
