@@ -47,3 +47,29 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.target_label}"
+
+
+class Checkpoint(models.Model):
+    """A signed statement "the first `tree_size` events have Merkle root `root_hash`".
+
+    The Merkle tree follows RFC 6962/9162 over the events in `seq` order; leaf number
+    `seq` is the event's 32-byte `hash` (raw bytes, not hex), hashed as
+    SHA-256(0x00 || hash). `note` is the C2SP signed note (tlog-checkpoint body: origin,
+    tree size, base64 root, then the Ed25519 signature line), exactly as an inspector
+    would save and later compare it. Checkpoints are append-only like the events.
+    """
+
+    tree_size = models.PositiveBigIntegerField(_("树大小"), unique=True)
+    root_hash = models.CharField(_("根哈希"), max_length=64)
+    created_at = models.DateTimeField(_("时间"))
+    origin = models.CharField(_("日志名称"), max_length=200)
+    key_id = models.CharField(_("密钥编号"), max_length=8)
+    note = models.TextField(_("签名文本"))
+
+    class Meta:
+        verbose_name = _("检查点")
+        verbose_name_plural = _("检查点")
+        ordering: ClassVar = ["tree_size"]
+
+    def __str__(self) -> str:
+        return f"{self.origin} @ {self.tree_size}"

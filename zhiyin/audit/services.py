@@ -17,7 +17,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from zhiyin.audit.context import current_request_context
-from zhiyin.audit.models import GENESIS_HASH, AuditEvent
+from zhiyin.audit.models import GENESIS_HASH, AuditEvent, Checkpoint
 
 _ADVISORY_LOCK_KEY = 0x7A68_6979  # "zhiy"
 
@@ -57,6 +57,12 @@ def event_hash(event: AuditEvent) -> str:
 
 
 def _lock_log() -> None:
+    """Serialize appends: one writer at a time holds the log until its transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock (released at commit or rollback).
+    SQLite: the write transaction itself, opened with BEGIN IMMEDIATE by the settings, is
+    the lock — a second writer waits for it (busy timeout) before reading the last seq.
+    """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
@@ -107,3 +113,53 @@ def audit_record_standalone(**kwargs: Any) -> AuditEvent:
     """For events that are not part of a data change (a login, a refused request)."""
     with transaction.atomic():
         return audit_record(**kwargs)
+
+
+def audit_access_denied(*, actor: Any, path: str, method: str, reason: str) -> AuditEvent:
+    """A refused request: who asked for what (`access.denied`). Cheap: one insert."""
+    return audit_record_standalone(
+        actor=actor,
+        action="access.denied",
+        target_label=path[:200],
+        after={"path": path[:500], "method": method, "reason": reason},
+    )
+
+
+def audit_sensitive_read(
+    *, actor: Any, action: str, target: Model, detail: dict[str, Any] | None = None
+) -> AuditEvent:
+    """For reads the law wants on record: a full view of an ID number
+    (`person.id_number_view`), a download of a document holding personal data
+    (`<thing>.download`). Call it where the full value or the file is handed out."""
+    return audit_record_standalone(actor=actor, action=action, target=target, after=detail)
+
+
+def checkpoint_create() -> Checkpoint | None:
+    """Sign the Merkle root over every event so far, unless the latest checkpoint already
+    covers them all. None on an empty log.
+
+    The tree is computed outside any lock (events up to the chosen size never change);
+    only the insert is serialized, and a concurrent builder that got there first wins.
+    """
+    from zhiyin.audit.proofs import tree_for
+    from zhiyin.audit.signing import checkpoint_body, note_sign, signing_key
+
+    size = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    latest = Checkpoint.objects.order_by("-tree_size").first()
+    if size == 0 or (latest is not None and latest.tree_size >= size):
+        return latest
+    key = signing_key()
+    root = tree_for(size).root(size)
+    note = note_sign(checkpoint_body(key.name, size, root), key)
+    with transaction.atomic():
+        _lock_log()
+        if Checkpoint.objects.filter(tree_size__gte=size).exists():
+            return Checkpoint.objects.order_by("-tree_size").first()
+        return Checkpoint.objects.create(
+            tree_size=size,
+            root_hash=root.hex(),
+            created_at=timezone.now(),
+            origin=key.name,
+            key_id=key.key_id.hex(),
+            note=note,
+        )
