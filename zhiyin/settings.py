@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "zhiyin.orgs.middleware.ContentSecurityPolicyMiddleware",
+    "zhiyin.audit.middleware.AccessDeniedAuditMiddleware",
 ]
 
 ROOT_URLCONF = "zhiyin.urls"
