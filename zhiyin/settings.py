@@ -228,9 +228,9 @@ except ValueError as exc:
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 #: How often an applicant may send a reminder (催办) for the same step.
 REMINDER_INTERVAL_SECONDS = env_int("REMINDER_INTERVAL_SECONDS", 2 * 3600, minimum=0)
-PERIODIC_TASKS.append(("zhiyin.audit.tasks.checkpoint_build", 600))
 
 # --- Audit log ------------------------------------------------------------------------
+PERIODIC_TASKS.append(("zhiyin.audit.tasks.checkpoint_build", 600))
 #: Name of this log in its signed checkpoints (C2SP origin line and key name).
 AUDIT_LOG_ORIGIN = env_str("AUDIT_LOG_ORIGIN", "zhiyin.example/audit")
 #: Ed25519 checkpoint key: PEM or base64 seed; also AUDIT_SIGNING_KEY_FILE.
