@@ -64,7 +64,11 @@ def main() -> None:
     png = stamp.stamp_render(name="水南村村民委员会")
     ours_signer = SoftwareSealSigner(key=seal_key, certificate=seal_cert, chain=[ca_cert])
 
+    rounds_done = [0]
+
     def ours() -> bytes:
+        # A new link each time, as each real document has: no cached QR code helps us.
+        rounds_done[0] += 1
         return pades.seal_pdf(
             document.pdf,
             signer=ours_signer,
@@ -74,7 +78,7 @@ def main() -> None:
             y=position.y,
             size_mm=SIZE_MM,
             document_number=DOCUMENT_NUMBER,
-            verify_url=VERIFY_URL,
+            verify_url=f"{VERIFY_URL}{rounds_done[0]:04d}",
             field_name="Seal-1",
         )
 
@@ -96,7 +100,7 @@ def main() -> None:
         cert_registry=registry,
     )
 
-    def raw() -> bytes:
+    def raw(bytes_reserved: int | None = None) -> bytes:
         pdf_signer = signers.PdfSigner(
             signers.PdfSignatureMetadata(
                 field_name="Seal-1",
@@ -109,22 +113,28 @@ def main() -> None:
             ),
         )
         writer = IncrementalPdfFileWriter(io.BytesIO(document.pdf), strict=False)
-        result: bytes = pdf_signer.sign_pdf(writer).getvalue()
+        result: bytes = pdf_signer.sign_pdf(writer, bytes_reserved=bytes_reserved).getvalue()
         return result
 
     raw()
     # Interleave so that machine noise hits both sides alike.
     ours_ms: list[float] = []
     raw_ms: list[float] = []
+    raw_reserved_ms: list[float] = []
     for _ in range(rounds):
         ours_ms.append(_time_ms(ours))
         raw_ms.append(_time_ms(raw))
+        raw_reserved_ms.append(_time_ms(lambda: raw(bytes_reserved=8192)))
     ours_median = statistics.median(ours_ms)
     raw_median = statistics.median(raw_ms)
     ratio = ours_median / raw_median
     print(f"sealing the same certificate PDF, {rounds} rounds each, medians:")
     print(f"  zhiyin seal_pdf (seal face + QR + number): {ours_median:7.1f} ms")
     print(f"  raw pyHanko (stock appearance, same box):  {raw_median:7.1f} ms")
+    # Most of our lead comes from skipping pyHanko's dry-run signature; this line shows
+    # what is left once raw pyHanko is given a fixed reservation too.
+    reserved_median = statistics.median(raw_reserved_ms)
+    print(f"  (for information) raw pyHanko, fixed size: {reserved_median:7.1f} ms")
     verdict = "ok" if ratio <= TARGET_RATIO else "OVER LIMIT"
     print(f"  ratio {ratio:.2f}  (limit <= {TARGET_RATIO:.2f})  {verdict}")
     if ratio > TARGET_RATIO:

@@ -51,9 +51,9 @@ PT_PER_MM = 72 / 25.4
 QR_MM = 18.0
 CAPTION_PT = 6.0
 GAP_PT = 3.0
-# Upper bound for the CMS blob without a timestamp: ECDSA signature, signed attributes
-# and a chain of two P-256 certificates come to about 2.5 kB.
-_RESERVED_BB = 8192
+# Room in the CMS blob beyond the embedded certificates: signed attributes, the
+# signature itself and the CMS structure come to well under 1.5 kB for ECDSA or RSA-4096.
+_CMS_OVERHEAD = 3072
 _ECDSA_P256_MAX_DER = 72
 
 
@@ -76,6 +76,13 @@ class _SealSignerAdapter(signers.Signer):
             embed_roots=True,
         )
         self._seal_signer = seal_signer
+        certs_size = sum(
+            len(cert.public_bytes(serialization.Encoding.DER))
+            for cert in (seal_signer.certificate, *seal_signer.chain)
+        )
+        # Reserving a fixed size skips pyHanko's dry-run signature (a second CMS build
+        # per seal); the placeholder is hex, hence twice the DER size.
+        self.bytes_reserved = 2 * (_CMS_OVERHEAD + certs_size)
 
     async def async_sign_raw(
         self, data: bytes, digest_algorithm: str, dry_run: bool = False
@@ -94,9 +101,13 @@ _adapters: weakref.WeakKeyDictionary[SealSigner, _SealSignerAdapter] = weakref.W
 
 
 def _adapter_for(seal_signer: SealSigner) -> _SealSignerAdapter:
-    adapter = _adapters.get(seal_signer)
-    if adapter is None:
-        adapter = _adapters[seal_signer] = _SealSignerAdapter(seal_signer)
+    """The adapter lives as long as the signer; keep the signer to keep the cache warm."""
+    try:
+        adapter = _adapters.get(seal_signer)
+        if adapter is None:
+            adapter = _adapters[seal_signer] = _SealSignerAdapter(seal_signer)
+    except TypeError:  # a signer that cannot be hashed or weakly referenced
+        adapter = _SealSignerAdapter(seal_signer)
     return adapter
 
 
@@ -150,13 +161,13 @@ class _PdfPathPen(BasePen):  # type: ignore[misc]  # fontTools is untyped
 @functools.lru_cache(maxsize=2048)
 def _glyph_outline(path: str, index: int, char: str) -> tuple[bytes, float]:
     """Outline in font units and advance as a fraction of the em."""
-    font = stamp.font_tables(path, index)
-    glyph_name = font.getBestCmap()[ord(char)]
-    pen = _PdfPathPen()
-    glyph_set = font.getGlyphSet()
-    glyph_set[glyph_name].draw(pen)
-    units = font["head"].unitsPerEm
-    advance = font["hmtx"][glyph_name][0] / units
+    with stamp.FONT_LOCK:
+        font = stamp.font_tables(path, index)
+        glyph_name = font.getBestCmap()[ord(char)]
+        pen = _PdfPathPen()
+        font.getGlyphSet()[glyph_name].draw(pen)
+        units = font["head"].unitsPerEm
+        advance = font["hmtx"][glyph_name][0] / units
     ops = " ".join(pen.ops)
     return (f"{1 / units:g} 0 0 {1 / units:g} 0 0 cm {ops} f" if ops else "").encode(), advance
 
@@ -178,12 +189,22 @@ def _text_ops(text: str, size: float, x: float, y: float, font_path: str | None)
     return b" ".join(parts)
 
 
-def _qr_ops(data: str, side: float, x: float, y: float) -> bytes:
-    """QR code as filled rectangles on a white quiet zone, one rectangle per dark run."""
+@functools.lru_cache(maxsize=256)
+def _qr_matrix(data: str) -> tuple[tuple[bool, ...], ...]:
+    """Kept for the next seal on the same document, which carries the same link.
+
+    Encoding takes most of the appearance's time, nearly all of it in choosing the mask
+    with the lowest penalty, which the QR standard asks for and is kept.
+    """
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
     code.add_data(data)
     code.make(fit=True)
-    matrix = code.get_matrix()
+    return tuple(tuple(row) for row in code.get_matrix())
+
+
+def _qr_ops(data: str, side: float, x: float, y: float) -> bytes:
+    """QR code as filled rectangles on a white quiet zone, one rectangle per dark run."""
+    matrix = _qr_matrix(data)
     modules = len(matrix)
     quiet = 2
     cell = side / (modules + 2 * quiet)
@@ -351,9 +372,11 @@ def seal_pdf(
 ) -> bytes:
     """The PDF with one more seal, appended as an incremental update.
 
-    ``(x, y)`` is the centre of the seal on page ``page`` in PDF points. ``field_name``
+    ``(x, y)`` is the centre of the seal on page ``page`` in PDF points; the QR code and
+    document number go below it (or to its left near the bottom edge). ``field_name``
     must be new in this document; use one per seal (e.g. ``Seal-<seal id>``) so a second
-    organization can seal the same document.
+    organization can seal the same document. pyHanko runs its own event loop here, so
+    call this from synchronous code (a task or a sync view), not inside an event loop.
     """
     captions = (document_number, "扫码核验真伪")
     missing = stamp.font_missing(*captions, font_path=font_path)
@@ -382,15 +405,19 @@ def seal_pdf(
         contact_info=verify_url,
     )
     timestamper = HTTPTimeStamper(timestamp_url) if timestamp_url else None
+    adapter = _adapter_for(signer)
     pdf_signer = signers.PdfSigner(
         meta,
-        signer=_adapter_for(signer),
+        signer=adapter,
         timestamper=timestamper,
         stamp_style=style,
         new_field_spec=fields.SigFieldSpec(sig_field_name=field_name, on_page=page, box=field_box),
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes), strict=False)
-    out = pdf_signer.sign_pdf(writer, bytes_reserved=None if timestamper else _RESERVED_BB)
+    # With a timestamp the token's size is unknown, so let pyHanko measure a dry run.
+    out = pdf_signer.sign_pdf(
+        writer, bytes_reserved=None if timestamper else adapter.bytes_reserved
+    )
     result: bytes = out.getvalue()
     return result
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -62,7 +63,7 @@ def date_chinese(day: dt.date) -> str:
 @functools.lru_cache(maxsize=4)
 def _font_name(font_path: str | None) -> str:
     path, index = stamp.font_locate(font_path)
-    name = f"ZhiyinSong{abs(hash((path, index))) % 10_000}"
+    name = f"ZhiyinSong-{zlib.crc32(path.encode()):08x}-{index}"
     pdfmetrics.registerFont(TTFont(name, path, subfontIndex=index))
     return name
 

@@ -16,6 +16,7 @@ import io
 import math
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 from fontTools.ttLib import TTCollection, TTFont  # type: ignore[import-untyped]  # no stubs
@@ -29,6 +30,10 @@ SPECIAL_PURPOSE_DIAMETER_MM = 40.0
 STAR_MM = 14.0
 RIM_MM = 1.2
 MM_PER_INCH = 25.4
+
+
+# fontTools loads tables lazily and is not thread-safe; web workers may seal in threads.
+FONT_LOCK = threading.Lock()
 
 
 class StampError(ValueError):
@@ -81,7 +86,8 @@ def font_tables(path: str, index: int) -> TTFont:
 
 @functools.lru_cache(maxsize=4)
 def _font_cmap(path: str, index: int) -> frozenset[int]:
-    return frozenset(font_tables(path, index).getBestCmap())
+    with FONT_LOCK:
+        return frozenset(font_tables(path, index).getBestCmap())
 
 
 def font_missing(*texts: str, font_path: str | None = None) -> list[str]:
