@@ -27,6 +27,7 @@ import qrcode
 from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]  # no stubs
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from fontTools.pens.basePen import BasePen  # type: ignore[import-untyped]  # no stubs
 from PIL import Image
@@ -54,7 +55,6 @@ GAP_PT = 3.0
 # Room in the CMS blob beyond the embedded certificates: signed attributes, the
 # signature itself and the CMS structure come to well under 1.5 kB for ECDSA or RSA-4096.
 _CMS_OVERHEAD = 3072
-_ECDSA_P256_MAX_DER = 72
 
 
 class SealError(ValueError):
@@ -83,14 +83,26 @@ class _SealSignerAdapter(signers.Signer):
         # Reserving a fixed size skips pyHanko's dry-run signature (a second CMS build
         # per seal); the placeholder is hex, hence twice the DER size.
         self.bytes_reserved = 2 * (_CMS_OVERHEAD + certs_size)
+        self._signature_size = _max_signature_size(seal_signer.certificate)
 
     async def async_sign_raw(
         self, data: bytes, digest_algorithm: str, dry_run: bool = False
     ) -> bytes:
         if dry_run:
-            return bytes(_ECDSA_P256_MAX_DER)
+            return bytes(self._signature_size)
         digest = hashlib.new(digest_algorithm, data).digest()
         return self._seal_signer.sign_digest(digest, algorithm=digest_algorithm)
+
+
+def _max_signature_size(cert: x509.Certificate) -> int:
+    """Largest signature the key can produce, for pyHanko's size estimate: an HSM or a
+    remote service may well hold an RSA key rather than P-256."""
+    public_key = cert.public_key()
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return (public_key.key_size + 7) // 8
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return 2 * ((public_key.curve.key_size + 7) // 8) + 9  # DER SEQUENCE of two INTEGERs
+    return 512
 
 
 def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
