@@ -1,0 +1,129 @@
+"""Reads of seal requests, scoped to what the asking person's grants cover.
+
+Who sees a request: village-wide roles (clerk, secretary, custodian, inspector, admin)
+of its village or district; a group leader the requests of their group; anyone the
+request names (its applicant, the resident it is for). Out of scope is `Http404`.
+"""
+
+from __future__ import annotations
+
+from functools import reduce
+from operator import or_
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+
+from zhiyin.approvals.models import (
+    ApprovalStep,
+    RequestAttachment,
+    RequestDocument,
+    SealRequest,
+    StepDecision,
+    StepStatus,
+)
+from zhiyin.orgs.models import Person, Role, Village
+from zhiyin.orgs.selectors import Access
+
+
+def seal_requests_for(*, access: Access) -> QuerySet[SealRequest]:
+    if access.person_id is None:
+        return SealRequest.objects.none()
+    return SealRequest.objects.filter(
+        Q(village__district_id__in=access.district_ids)
+        | Q(village_id__in=access.village_ids)
+        | Q(group_id__in=access.group_ids)
+        | Q(applicant_id=access.person_id)
+        | Q(on_behalf_of_id=access.person_id)
+    ).select_related("village", "matter", "seal", "applicant", "group")
+
+
+def seal_request_get_for(*, access: Access, pk: int) -> SealRequest:
+    request = seal_requests_for(access=access).filter(pk=pk).first()
+    if request is None:
+        raise Http404
+    return request
+
+
+def document_get_for(*, access: Access, request_pk: int, pk: int) -> RequestDocument:
+    request = seal_request_get_for(access=access, pk=request_pk)
+    document = RequestDocument.objects.filter(request=request, pk=pk).first()
+    if document is None:
+        raise Http404
+    return document
+
+
+def attachment_get_for(*, access: Access, request_pk: int, pk: int) -> RequestAttachment:
+    request = seal_request_get_for(access=access, pk=request_pk)
+    attachment = RequestAttachment.objects.filter(request=request, pk=pk).first()
+    if attachment is None:
+        raise Http404
+    return attachment
+
+
+def _holder_filter(access: Access) -> Q | None:
+    """Active steps a person's grants let them decide, as one OR of exact scope matches."""
+    parts: list[Q] = []
+    for g in access.grants:
+        if g.bureau_id:
+            continue
+        if g.group_id:
+            parts.append(Q(role=g.role, scope_level="group", group_id=g.group_id))
+        elif g.village_id:
+            parts.append(Q(role=g.role, scope_level="village", village_id=g.village_id))
+        else:
+            parts.append(Q(role=g.role, scope_level="district", district_id=g.district_id))
+    return reduce(or_, parts) if parts else None
+
+
+def inbox_for(*, access: Access) -> QuerySet[ApprovalStep]:
+    """What waits for the person (待办): active steps they may decide, soonest deadline
+    first — the issue's "newest deadline first" read as "most urgent first", so overdue
+    steps lead. Their own requests and steps they already signed are left out."""
+    holder = _holder_filter(access)
+    if access.person_id is None or holder is None:
+        return ApprovalStep.objects.none()
+    return (
+        ApprovalStep.objects.filter(holder, status=StepStatus.ACTIVE)
+        .exclude(request__applicant_id=access.person_id)
+        .exclude(decisions__person_id=access.person_id)
+        .select_related("request", "request__matter", "request__applicant", "request__village")
+        .order_by("deadline", "pk")
+    )
+
+
+def approved_for_custodian(*, access: Access) -> QuerySet[SealRequest]:
+    """Approved requests waiting for a custodian of the person's villages to seal them."""
+    village_ids = [g.village_id for g in access.grants if g.role == Role.CUSTODIAN and g.village_id]
+    if not village_ids or access.person_id is None:
+        return SealRequest.objects.none()
+    return (
+        SealRequest.objects.filter(village_id__in=village_ids, status="approved")
+        .exclude(applicant_id=access.person_id)
+        .exclude(steps__decisions__person_id=access.person_id)
+        .select_related("matter", "village")
+        .order_by("decided_at")
+    )
+
+
+def request_timeline(*, request: SealRequest) -> QuerySet[ApprovalStep]:
+    return (
+        request.steps.select_related("decided_by")
+        .prefetch_related(
+            Prefetch("decisions", queryset=StepDecision.objects.select_related("person"))
+        )
+        .order_by("round", "position")
+    )
+
+
+def villages_to_apply_in(*, access: Access) -> QuerySet[Village]:
+    """Villages where the person may raise requests (clerk or custodian there)."""
+    ids = [
+        g.village_id
+        for g in access.grants
+        if g.role in (Role.CLERK, Role.CUSTODIAN) and g.village_id and not g.group_id
+    ]
+    return Village.objects.filter(pk__in=ids, retired_at__isnull=True).order_by("code")
+
+
+def residents_of(*, village: Village) -> QuerySet[Person]:
+    return Person.objects.filter(home_village=village, is_active=True).order_by("real_name")

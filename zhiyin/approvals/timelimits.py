@@ -1,0 +1,48 @@
+"""Step deadlines and durations (审核时效) with the office hours from settings.
+
+`settings.WORKING_HOURS` is a list of ("HH:MM", "HH:MM") periods of a working day in
+`settings.TIME_ZONE`; the official holiday calendar decides which days are working days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from zhiyin.lib.workcalendar import (
+    CalendarNotCovered,
+    WorkingHours,
+    deadline_add,
+    working_duration,
+)
+from zhiyin.orgs.errors import RuleViolation
+
+
+def working_hours() -> WorkingHours:
+    periods = tuple(
+        (dt.time.fromisoformat(start), dt.time.fromisoformat(end))
+        for start, end in getattr(
+            settings, "WORKING_HOURS", [("08:00", "12:00"), ("14:30", "17:30")]
+        )
+    )
+    return WorkingHours(periods=periods, timezone=settings.TIME_ZONE)
+
+
+def step_deadline(*, start: dt.datetime, amount: int, unit: str) -> dt.datetime:
+    """When a step activated at `start` with this time limit falls due."""
+    if unit not in ("hours", "days"):
+        raise RuleViolation(_("审批环节的时限单位无效。"))
+    try:
+        return deadline_add(start, amount, "hours" if unit == "hours" else "days", working_hours())
+    except CalendarNotCovered as exc:
+        raise RuleViolation(str(exc)) from exc
+
+
+def step_duration(*, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+    """Working time a step took from activation to decision."""
+    try:
+        return working_duration(start, end, working_hours())
+    except CalendarNotCovered:
+        return end - start

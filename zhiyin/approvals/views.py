@@ -1,0 +1,304 @@
+"""Seal request pages: inbox (待办), list, create/edit/submit, detail with timeline,
+decisions, and the scoped document download that records who opened what."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from zhiyin.approvals.forms import DecisionForm, SealRequestForm, WithdrawForm
+from zhiyin.approvals.models import SealRequest
+from zhiyin.approvals.selectors import (
+    approved_for_custodian,
+    attachment_get_for,
+    document_get_for,
+    inbox_for,
+    request_timeline,
+    seal_request_get_for,
+    seal_requests_for,
+    villages_to_apply_in,
+)
+from zhiyin.approvals.services import (
+    document_view_record,
+    person_holds_step,
+    seal_request_complete,
+    seal_request_create,
+    seal_request_decide,
+    seal_request_remind,
+    seal_request_submit,
+    seal_request_update,
+    seal_request_withdraw,
+    unviewed_documents,
+)
+from zhiyin.catalog.selectors import matters_for
+from zhiyin.orgs.errors import RuleViolation
+from zhiyin.orgs.models import Person, Role
+from zhiyin.orgs.selectors import access_for
+
+LIST_LIMIT = 200
+
+
+def _person(request: HttpRequest) -> Person:
+    assert isinstance(request.user, Person)  # login_required ran first
+    return request.user
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    access = access_for(_person(request))
+    steps = list(inbox_for(access=access)[:LIST_LIMIT])
+    now = timezone.now()
+    for step in steps:
+        step.overdue = step.is_overdue(now)  # type: ignore[attr-defined]  # shown by the template
+        step.unseen = unviewed_documents(  # type: ignore[attr-defined]  # shown by the template
+            request=step.request, person=_person(request)
+        ).exists()
+    return render(
+        request,
+        "approvals/inbox.html",
+        {"steps": steps, "to_seal": approved_for_custodian(access=access)[:LIST_LIMIT]},
+    )
+
+
+@login_required
+def request_list(request: HttpRequest) -> HttpResponse:
+    access = access_for(_person(request))
+    requests = seal_requests_for(access=access).order_by("-created_at", "-pk")[:LIST_LIMIT]
+    return render(
+        request,
+        "approvals/request_list.html",
+        {"requests": requests, "can_apply": villages_to_apply_in(access=access).exists()},
+    )
+
+
+def _form_context(person: Person, village_pk: int | None) -> tuple[Any, Any]:
+    access = access_for(person)
+    villages = villages_to_apply_in(access=access)
+    village = villages.filter(pk=village_pk).first() if village_pk else villages.first()
+    if village is None:
+        raise Http404
+    return village, matters_for(access=access, district=village.district).order_by("code")
+
+
+@login_required
+def request_create(request: HttpRequest) -> HttpResponse:
+    person = _person(request)
+    village_param = request.GET.get("village", "")
+    village, matters = _form_context(
+        person, int(village_param) if village_param.isdigit() else None
+    )
+    form = SealRequestForm(
+        request.POST or None, request.FILES or None, village=village, matters=matters
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            created = seal_request_create(
+                by=person,
+                village=village,
+                matter=data["matter"],
+                seal=data["seal"],
+                stamp_count=data["stamp_count"],
+                place_of_use=data["place_of_use"],
+                purpose=data["purpose"],
+                group=data["group"],
+                on_behalf_of=data["on_behalf_of"],
+                documents=data["documents"],
+                attachments=data["attachments"],
+            )
+        except RuleViolation as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("已保存草稿 %(number)s。") % {"number": created.number})
+            return redirect("seal_request_detail", pk=created.pk)
+    return render(
+        request, "approvals/request_form.html", {"form": form, "village": village, "editing": None}
+    )
+
+
+@login_required
+def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request)
+    seal_request = seal_request_get_for(access=access_for(person), pk=pk)
+    if seal_request.applicant_id != person.pk or not seal_request.is_editable:
+        raise Http404
+    village, matters = _form_context(person, seal_request.village_id)
+    initial = {
+        "matter": seal_request.matter_id,
+        "seal": seal_request.seal_id,
+        "stamp_count": seal_request.stamp_count,
+        "place_of_use": seal_request.place_of_use,
+        "purpose": seal_request.purpose,
+        "group": seal_request.group_id,
+        "on_behalf_of": seal_request.on_behalf_of_id,
+    }
+    form = SealRequestForm(
+        request.POST or None,
+        request.FILES or None,
+        village=village,
+        matters=matters,
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        remove = [int(v) for v in request.POST.getlist("remove_document") if v.isdigit()]
+        try:
+            seal_request_update(
+                request=seal_request,
+                by=person,
+                matter=data["matter"],
+                seal=data["seal"],
+                stamp_count=data["stamp_count"],
+                place_of_use=data["place_of_use"],
+                purpose=data["purpose"],
+                group=data["group"],
+                on_behalf_of=data["on_behalf_of"],
+                documents=data["documents"],
+                attachments=data["attachments"],
+                remove_document_ids=remove,
+            )
+        except RuleViolation as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("已保存修改。"))
+            return redirect("seal_request_detail", pk=seal_request.pk)
+    return render(
+        request,
+        "approvals/request_form.html",
+        {"form": form, "village": village, "editing": seal_request},
+    )
+
+
+@login_required
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request)
+    access = access_for(person)
+    seal_request = seal_request_get_for(access=access, pk=pk)
+    timeline = list(request_timeline(request=seal_request))
+    now = timezone.now()
+    active = next((s for s in timeline if s.status == "active"), None)
+    can_decide = (
+        active is not None
+        and person.pk != seal_request.applicant_id
+        and person_holds_step(person, active)
+        and not any(d.person_id == person.pk for d in active.decisions.all())
+    )
+    is_applicant = person.pk == seal_request.applicant_id
+    return render(
+        request,
+        "approvals/request_detail.html",
+        {
+            "r": seal_request,
+            "timeline": timeline,
+            "now": now,
+            "active": active,
+            "can_decide": can_decide,
+            "unseen": set(
+                unviewed_documents(request=seal_request, person=person).values_list("pk", flat=True)
+            ),
+            "documents": seal_request.documents.all(),
+            "attachments": seal_request.attachments.all(),
+            "is_applicant": is_applicant,
+            "can_complete": seal_request.status == "approved"
+            and not is_applicant
+            and Role.CUSTODIAN in access.roles_in_village(seal_request.village),
+        },
+    )
+
+
+def _act(
+    request: HttpRequest, pk: int, action: Callable[[SealRequest, Person], Any], done: str
+) -> HttpResponse:
+    person = _person(request)
+    seal_request = seal_request_get_for(access=access_for(person), pk=pk)
+    try:
+        action(seal_request, person)
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+    if request.POST.get("back") == "inbox":
+        return redirect("inbox")
+    return redirect("seal_request_detail", pk=seal_request.pk)
+
+
+@login_required
+@require_POST
+def request_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, lambda r, p: seal_request_submit(request=r, by=p), _("已提交审批。"))
+
+
+@login_required
+@require_POST
+def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择审批决定。"))
+        return redirect("seal_request_detail", pk=pk)
+    decision, comment = form.cleaned_data["decision"], form.cleaned_data["comment"]
+    return _act(
+        request,
+        pk,
+        lambda r, p: seal_request_decide(request=r, by=p, decision=decision, comment=comment),
+        _("已提交审批意见。"),
+    )
+
+
+@login_required
+@require_POST
+def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    form = WithdrawForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    return _act(
+        request,
+        pk,
+        lambda r, p: seal_request_withdraw(request=r, by=p, reason=reason),
+        _("已撤回。"),
+    )
+
+
+@login_required
+@require_POST
+def request_remind(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, lambda r, p: seal_request_remind(request=r, by=p), _("已催办。"))
+
+
+@login_required
+@require_POST
+def request_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, lambda r, p: seal_request_complete(request=r, by=p), _("已登记用印。"))
+
+
+@login_required
+def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
+    """Serve a document inline and record that this person opened it."""
+    person = _person(request)
+    document = document_get_for(access=access_for(person), request_pk=pk, pk=document_pk)
+    document_view_record(document=document, by=person)
+    return FileResponse(
+        document.file.open("rb"),
+        content_type=document.content_type,
+        filename=document.original_name,
+        as_attachment=False,
+    )
+
+
+@login_required
+def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
+    attachment = attachment_get_for(
+        access=access_for(_person(request)), request_pk=pk, pk=attachment_pk
+    )
+    return FileResponse(
+        attachment.file.open("rb"),
+        content_type=attachment.content_type,
+        filename=attachment.original_name,
+        as_attachment=False,
+    )
