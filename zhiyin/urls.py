@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("zhiyin.orgs.urls")),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("seals/", include("zhiyin.seals.urls")),
+    path("requests/", include("zhiyin.approvals.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin_site.urls),
     path("api/", api.urls),
