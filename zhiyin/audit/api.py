@@ -1,0 +1,146 @@
+"""JSON API of the audit log: signed checkpoints, the verifier key, inclusion proofs of
+events and consistency proofs between checkpoints (RFC 9162 form, hex hashes).
+
+Session-authenticated; only inspectors and admins (in the scope of the event's object,
+see zhiyin.audit.selectors). Refusals are recorded as `access.denied`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from ninja import Router, Schema
+from ninja.errors import HttpError
+from ninja.security import django_auth
+
+from zhiyin.audit.export import event_export
+from zhiyin.audit.models import Checkpoint
+from zhiyin.audit.proofs import consistency_proof, inclusion_proof
+from zhiyin.audit.selectors import (
+    checkpoint_get,
+    checkpoint_latest,
+    checkpoints_recent,
+    event_get_for,
+    is_overseer,
+)
+from zhiyin.audit.services import audit_access_denied
+from zhiyin.audit.signing import signing_key
+from zhiyin.orgs.models import Person
+from zhiyin.orgs.selectors import Access, access_for
+
+router = Router(auth=django_auth, tags=["audit"])
+
+
+class CheckpointOut(Schema):
+    tree_size: int
+    root_hash: str
+    created_at: str
+    note: str
+
+
+class KeyOut(Schema):
+    vkey: str
+    origin: str
+
+
+class InclusionOut(Schema):
+    event: dict[str, Any]
+    leaf_hash: str
+    tree_size: int
+    path: list[str]
+    checkpoint: CheckpointOut
+
+
+class ConsistencyOut(Schema):
+    first: CheckpointOut
+    second: CheckpointOut
+    path: list[str]
+
+
+def _checkpoint_out(checkpoint: Checkpoint) -> CheckpointOut:
+    return CheckpointOut(
+        tree_size=checkpoint.tree_size,
+        root_hash=checkpoint.root_hash,
+        created_at=checkpoint.created_at.isoformat(),
+        note=checkpoint.note,
+    )
+
+
+def _overseer(request: HttpRequest) -> Access:
+    person = request.user
+    assert isinstance(person, Person)  # django_auth ran first
+    access = access_for(person)
+    if not is_overseer(access):
+        _refuse(request, person)
+    return access
+
+
+def _refuse(request: HttpRequest, person: Person) -> None:
+    audit_access_denied(
+        actor=person, path=request.path, method=request.method or "", reason="not_found"
+    )
+    raise HttpError(404, "Not Found")
+
+
+@router.get("/key", response=KeyOut)
+def key(request: HttpRequest) -> KeyOut:
+    _overseer(request)
+    note_key = signing_key()
+    return KeyOut(vkey=note_key.vkey, origin=note_key.name)
+
+
+@router.get("/checkpoints", response=list[CheckpointOut])
+def checkpoints(request: HttpRequest) -> list[CheckpointOut]:
+    """The latest 100 checkpoints, newest first."""
+    _overseer(request)
+    return [_checkpoint_out(c) for c in checkpoints_recent()]
+
+
+@router.get("/checkpoints/latest", response=CheckpointOut)
+def checkpoint_latest_get(request: HttpRequest) -> CheckpointOut:
+    _overseer(request)
+    checkpoint = checkpoint_latest()
+    if checkpoint is None:
+        raise HttpError(404, "Not Found")
+    return _checkpoint_out(checkpoint)
+
+
+@router.get("/events/{seq}/inclusion", response=InclusionOut)
+def event_inclusion(request: HttpRequest, seq: int, tree_size: int | None = None) -> InclusionOut:
+    """Proof that event `seq` is leaf `seq` of a signed tree (default: the latest)."""
+    access = _overseer(request)
+    try:
+        event = event_get_for(access=access, seq=seq)
+        checkpoint = (
+            checkpoint_get(tree_size=tree_size) if tree_size is not None else checkpoint_latest()
+        )
+    except Http404:
+        assert isinstance(request.user, Person)
+        _refuse(request, request.user)
+        raise
+    if checkpoint is None or checkpoint.tree_size < event.seq:
+        raise HttpError(409, "事件尚未被签名检查点覆盖，请在下一个检查点后再试。")
+    proof = inclusion_proof(event=event, checkpoint=checkpoint)
+    return InclusionOut(
+        event=event_export(event),
+        leaf_hash=proof.leaf_hash,
+        tree_size=proof.tree_size,
+        path=proof.path,
+        checkpoint=_checkpoint_out(checkpoint),
+    )
+
+
+@router.get("/consistency", response=ConsistencyOut)
+def consistency(request: HttpRequest, first: int, second: int) -> ConsistencyOut:
+    """Proof that checkpoint `second` extends checkpoint `first` (both tree sizes)."""
+    _overseer(request)
+    if first > second:
+        raise HttpError(400, "first 必须不大于 second。")
+    older = checkpoint_get(tree_size=first)
+    newer = checkpoint_get(tree_size=second)
+    return ConsistencyOut(
+        first=_checkpoint_out(older),
+        second=_checkpoint_out(newer),
+        path=consistency_proof(first=older, second=newer),
+    )

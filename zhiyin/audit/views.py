@@ -1,0 +1,61 @@
+"""The trace page: one object's complete story, and its export for the offline verifier."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from zhiyin.audit.export import bundle_for_events
+from zhiyin.audit.selectors import checkpoint_latest, trace_events, trace_target_get_for
+from zhiyin.audit.services import audit_record_standalone
+from zhiyin.audit.signing import signing_key
+from zhiyin.audit.trace import trace_rows
+from zhiyin.orgs.models import Person
+from zhiyin.orgs.selectors import access_for
+
+
+def _person(request: HttpRequest) -> Person:
+    assert isinstance(request.user, Person)  # login_required ran first
+    return request.user
+
+
+@login_required
+def trace(request: HttpRequest, target_type: str, target_id: str) -> HttpResponse:
+    access = access_for(_person(request))
+    target = trace_target_get_for(access=access, target_type=target_type, target_id=target_id)
+    checkpoint = checkpoint_latest()
+    rows = trace_rows(list(trace_events(target=target)), checkpoint)
+    return render(
+        request,
+        "audit/trace.html",
+        {
+            "target": target,
+            "rows": rows,
+            "checkpoint": checkpoint,
+            "vkey": signing_key().vkey if checkpoint is not None else "",
+        },
+    )
+
+
+@login_required
+def trace_export(request: HttpRequest, target_type: str, target_id: str) -> HttpResponse:
+    """The JSON bundle of the trace; the export itself is recorded (it may hold personal data)."""
+    person = _person(request)
+    access = access_for(person)
+    target = trace_target_get_for(access=access, target_type=target_type, target_id=target_id)
+    audit_record_standalone(
+        actor=person,
+        action="audit.trace_export",
+        target_label=f"{target.target_type}:{target.target_id}",
+    )
+    bundle = bundle_for_events(trace_events(target=target))
+    response = HttpResponse(
+        json.dumps(bundle, ensure_ascii=False, indent=1),
+        content_type="application/json; charset=utf-8",
+    )
+    filename = f"zhiyin-trace-{target.target_type}-{target.target_id}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
