@@ -6,3 +6,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 api = NinjaAPI(title="Zhiyin API", urls_namespace="api")
+
+from zhiyin.audit.api import router as audit_router  # noqa: E402  # routers join after the api exists
+
+api.add_router("/audit/", audit_router)

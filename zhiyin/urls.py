@@ -12,4 +12,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin_site.urls),
     path("api/", api.urls),
+    path("audit/", include("zhiyin.audit.urls")),
 ]
