@@ -163,9 +163,13 @@ ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium driven by Playwright (Playwright's own browser download is not used)."""
+    """Debian's Chromium driven by Playwright (Playwright's own browser download is not used).
+
+    One per test, not per session: Playwright's sync API keeps an event loop running while
+    it is open, and code under test that calls `asyncio.run` (pyHanko does) must not find one.
+    """
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
