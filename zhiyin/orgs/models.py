@@ -228,7 +228,7 @@ class RoleGrant(models.Model):
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
     village = models.ForeignKey(
-        Village, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Village, on_delete=models.PROTECT, null=True, blank=True, related_name="rolegrant_scoped"
     )
     group = models.ForeignKey(
         VillageGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

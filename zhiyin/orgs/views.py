@@ -12,6 +12,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -66,7 +67,17 @@ def home(request: HttpRequest) -> HttpResponse:
         "access": access,
         "grants": access.grants,
         "districts": districts_for(access=access),
-        "villages": villages.order_by("code")[:100],
+        "villages": villages.annotate(
+            group_count=Count("groups", filter=Q(groups__retired_at__isnull=True), distinct=True),
+            resident_count=Count("residents", distinct=True),
+            custodian_count=Count(
+                "rolegrant_scoped",
+                filter=Q(
+                    rolegrant_scoped__role=Role.CUSTODIAN, rolegrant_scoped__revoked_at__isnull=True
+                ),
+                distinct=True,
+            ),
+        ).order_by("code")[:100],
         "village_count": villages.count(),
         "seals": seals_for(access=access).order_by("village__code", "kind")[:50],
         "seal_count": seals_for(access=access).count(),

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from zhiyin.audit.models import AuditEvent
 from zhiyin.audit.selectors import audit_events_for_target
@@ -34,5 +38,33 @@ def seal_get_for(*, access: Access, pk: int) -> Seal:
     return seal
 
 
-def seal_history(*, seal: Seal) -> QuerySet[AuditEvent]:
-    return audit_events_for_target(target=seal)
+_ACTION_LABELS = {
+    "seal.register": _("登记"),
+    "seal.suspend": _("暂停使用"),
+    "seal.reinstate": _("恢复使用"),
+    "seal.retire": _("停用"),
+}
+
+
+@dataclass(frozen=True)
+class SealHistoryRow:
+    event: AuditEvent
+    label: str
+    reason: str
+
+
+def seal_history(*, seal: Seal) -> list[SealHistoryRow]:
+    """The seal's recorded changes, oldest first, with a readable action and the reason given."""
+    rows = []
+    for event in audit_events_for_target(target=seal):
+        after = json.loads(event.after) if event.after else {}
+        rows.append(
+            SealHistoryRow(
+                event=event,
+                label=str(_ACTION_LABELS.get(event.action, event.action)),
+                reason=str(after.get("status_reason", ""))
+                if event.action != "seal.register"
+                else "",
+            )
+        )
+    return rows

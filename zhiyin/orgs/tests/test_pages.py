@@ -162,7 +162,7 @@ class TestSealPages:
         body = client.get(
             reverse("seal_detail", args=[world.sn_committee_seal.pk])
         ).content.decode()
-        assert "暂停使用" in body or "恢复使用" in body
+        assert "更换管理员" in body and "交接完成" in body and "登记" in body
         assert body.count("区管理员") >= 2
 
 
