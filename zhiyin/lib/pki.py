@@ -263,3 +263,40 @@ def kek_generate() -> bytes:
 
 def cert_pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def kek_parse(text: str) -> bytes:
+    """A key-encryption key written as 64 hex digits or as base64 of 32 bytes.
+
+    Raises ``ValueError`` naming what is wrong, so start-up can refuse a mistyped secret
+    instead of failing on the first seal.
+    """
+    import base64
+    import binascii
+
+    value = text.strip()
+    if len(value) == 64:
+        try:
+            return bytes.fromhex(value)
+        except ValueError:
+            pass
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("not hex or base64") from None
+    if len(raw) != 32:
+        raise ValueError(f"decodes to {len(raw)} bytes, not 32")
+    return raw
+
+
+def kek_derive_development(secret: str) -> bytes:
+    """A stable development KEK from the project's secret key (HKDF-SHA256).
+
+    Only for running without configuration: anyone with the secret key can open the
+    seal keys, so production must set its own KEK.
+    """
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"zhiyin-seal-kek", info=b"development"
+    ).derive(secret.encode("utf-8"))
