@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from zhiyin.lib.env import env_bool, env_int, env_list, env_path, env_str
+from zhiyin.lib.pki import kek_derive_development, kek_parse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -237,3 +238,27 @@ AUDIT_LOG_ORIGIN = env_str("AUDIT_LOG_ORIGIN", "zhiyin.example/audit")
 AUDIT_SIGNING_KEY = env_str("AUDIT_SIGNING_KEY", "")
 #: Development only (DEBUG on, no key set): where a generated key is kept.
 AUDIT_DEV_KEY_PATH = BASE_DIR / "var" / "audit-signing-key.pem"
+
+# --- Electronic seals -----------------------------------------------------------------
+#: Key-encryption key for seal private keys: 32 bytes as 64 hex digits or base64, in
+#: SEAL_KEK or a file named by SEAL_KEK_FILE. Without one, DEBUG derives a development key
+#: from SECRET_KEY (and logs a warning); DEBUG=false refuses to start.
+_seal_kek = env_str("SEAL_KEK", "")
+SEAL_KEK_DEVELOPMENT = not _seal_kek
+if _seal_kek:
+    try:
+        SEAL_KEK = kek_parse(_seal_kek)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"SEAL_KEK (or SEAL_KEK_FILE) must be 32 bytes as 64 hex digits or base64: {exc}."
+        ) from exc
+elif DEBUG:
+    SEAL_KEK = kek_derive_development(SECRET_KEY)
+else:
+    raise ImproperlyConfigured(
+        "SEAL_KEK (or SEAL_KEK_FILE) must be set when DEBUG is off: it encrypts the seal keys."
+    )
+#: The public address of this site, printed in QR codes and seal certificates (CRL URL).
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+#: RFC 3161 timestamp authority for PAdES B-T; empty means B-B signatures.
+SEAL_TIMESTAMP_URL = env_str("SEAL_TIMESTAMP_URL", "")
