@@ -30,6 +30,12 @@ from zhiyin.catalog.models import (
 from zhiyin.orgs.models import Person, Role
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings: Any, tmp_path: Any) -> None:
+    """Uploaded files go to a fresh folder per test, never to the project's var/."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @cache
 def pdf_bytes(text: str = "Zhiyin test document") -> bytes:
     from reportlab.pdfgen import canvas
