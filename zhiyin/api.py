@@ -10,3 +10,7 @@ api = NinjaAPI(title="Zhiyin API", urls_namespace="api")
 from zhiyin.audit.api import router as audit_router  # noqa: E402  # routers join after the api exists
 
 api.add_router("/audit/", audit_router)
+
+from zhiyin.approvals.api import router as approvals_router  # noqa: E402  # routers join the one api
+
+api.add_router("/requests/", approvals_router)
