@@ -203,3 +203,22 @@ class TestPasswordChange:
             assert message in response.content.decode()
         world.sn_clerk.refresh_from_db()
         assert world.sn_clerk.check_password(PASSWORD)
+
+
+def test_the_village_page_pages_through_many_residents_masked(world: World) -> None:
+    from zhiyin.orgs.tests.factories import ResidentFactory
+
+    ResidentFactory.create_batch(60, home_group=world.sn_group2, home_village=world.shuinan)
+    client = client_for(world.sn_secretary)
+    first = client.get(reverse("village_detail", args=[world.shuinan.pk])).content.decode()
+    second = client.get(
+        reverse("village_detail", args=[world.shuinan.pk]) + "?page=2"
+    ).content.decode()
+    assert "第 1 / 2 页" in first and "第 2 / 2 页" in second
+    assert first.count("**********") + second.count("**********") == 61
+    assert (
+        client_for(world.bl_secretary)
+        .get(reverse("village_detail", args=[world.shuinan.pk]))
+        .status_code
+        == 404
+    )
