@@ -63,7 +63,7 @@ class ResidentFactory(DjangoModelFactory[Person]):
 
     @classmethod
     def _create(cls, model_class: type[Person], *args: Any, **kwargs: Any) -> Person:
-        person = model_class(*args, **kwargs)
+        person = model_class(**kwargs)
         person.set_unusable_password()
         person.save()
         return person
