@@ -1,0 +1,96 @@
+"""Every read of the catalog, scoped to the asking person's district(s).
+
+The catalog belongs to a district: every staff member with a grant anywhere in the
+district (village, group, bureau or the district itself) reads all of its matters.
+Residents and anonymous visitors read none of it; the negative list is public.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from zhiyin.catalog.matching import Pattern, pattern_build, pattern_match
+from zhiyin.catalog.models import ChainStep, Matter, NegativeListItem
+from zhiyin.orgs.errors import RuleViolation
+from zhiyin.orgs.models import District, Role
+from zhiyin.orgs.selectors import Access
+from zhiyin.seals.models import Seal
+
+
+def catalog_district_ids(access: Access) -> set[int]:
+    """Districts whose catalog the person may read: any staff grant inside them.
+
+    Every grant carries its district, so this is one pass over the grants."""
+    return {g.district_id for g in access.grants if g.role != Role.RESIDENT}
+
+
+def matters_for(
+    *, access: Access, district: District | None = None, include_inactive: bool = False
+) -> QuerySet[Matter]:
+    """Matters of the person's district(s), with their chain and steps prefetched."""
+    ids = catalog_district_ids(access)
+    if district is not None:
+        ids &= {district.pk}
+    matters = Matter.objects.filter(district_id__in=ids)
+    if not include_inactive:
+        matters = matters.filter(is_active=True)
+    return matters.select_related("chain", "target_bureau", "district").prefetch_related(
+        Prefetch("chain__steps", queryset=ChainStep.objects.order_by("position"))
+    )
+
+
+def matter_get_for(*, access: Access, pk: int) -> Matter:
+    matter = matters_for(access=access, include_inactive=True).filter(pk=pk).first()
+    if matter is None:
+        raise Http404
+    return matter
+
+
+def matters_search(*, access: Access, query: str = "") -> QuerySet[Matter]:
+    matters = matters_for(access=access)
+    query = query.strip()
+    if query:
+        matters = matters.filter(Q(name__icontains=query) | Q(code__icontains=query))
+    return matters.order_by("category", "code")
+
+
+def matters_for_seal(*, access: Access, seal: Seal) -> list[Matter]:
+    """Active matters of the person's scope that `seal` may be used for (kind and owner)."""
+    return [
+        m
+        for m in matters_for(access=access, district=seal.village.district)
+        if seal.kind in m.seal_kinds and seal.owner_level in m.owner_levels
+    ]
+
+
+def negative_list_for(*, district: District | None = None) -> QuerySet[NegativeListItem]:
+    """The national items, plus the district's own when a district is given. Public."""
+    q = Q(district__isnull=True)
+    if district is not None:
+        q |= Q(district=district)
+    return NegativeListItem.objects.filter(q).order_by("district_id", "pk")
+
+
+def _patterns(items: list[NegativeListItem]) -> list[Pattern]:
+    return [pattern_build(i, item.name, item.aliases) for i, item in enumerate(items)]
+
+
+def negative_list_match(text: str, *, district: District | None = None) -> NegativeListItem | None:
+    """The negative-list item `text` asks for (name, alias, or name core), if any."""
+    items = list(negative_list_for(district=district))
+    index = pattern_match(_patterns(items), text)
+    return None if index is None else items[index]
+
+
+def negative_list_check(text: str, district: District | None = None) -> None:
+    """Refuse text that asks for a negative-list certificate, saying where to go instead."""
+    item = negative_list_match(text, district=district)
+    if item is not None:
+        raise RuleViolation(
+            _(
+                "“%(name)s”属于村（社区）不再出具的证明事项（负面清单）。%(reason)s 请改为：%(where)s"
+            )
+            % {"name": item.name, "reason": item.reason, "where": item.where_instead}
+        )
