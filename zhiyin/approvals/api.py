@@ -12,7 +12,8 @@ from typing import Any
 
 from django.http import FileResponse, HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import File, Form, Router, Schema, UploadedFile
+from django.utils.translation import gettext as _
+from ninja import File, Form, Router, Schema, Status, UploadedFile
 from ninja.errors import HttpError
 from ninja.security import HttpBearer, django_auth
 
@@ -86,7 +87,7 @@ class StepOut(Schema):
             decision=step.decision,
             decided_by=str(step.decided_by) if step.decided_by_id else None,
             comment=step.comment,
-            duration_seconds=step.duration.total_seconds() if step.duration else None,
+            duration_seconds=step.duration.total_seconds() if step.duration is not None else None,
         )
 
 
@@ -214,7 +215,7 @@ def request_create(
     payload: Form[RequestIn],
     documents: list[UploadedFile] | None = File(default=None),  # noqa: B008  # ninja's declaration style
     attachments: list[UploadedFile] | None = File(default=None),  # noqa: B008  # ninja's declaration style
-) -> tuple[int, RequestDetailOut]:
+) -> Status:
     person = _person(request)
     access = access_for(person)
     villages = villages_to_apply_in(access=access)
@@ -222,7 +223,7 @@ def request_create(
         villages.filter(pk=payload.village_id).first() if payload.village_id else villages.first()
     )
     if village is None:
-        raise HttpError(403, "只有本村的经办人或印章管理员可以发起用印申请。")
+        raise HttpError(403, _("只有本村的经办人或印章管理员可以发起用印申请。"))
     matter = matter_get_for(access=access, pk=payload.matter_id)
     seal = seal_get_for(access=access, pk=payload.seal_id)
     group = (
@@ -251,7 +252,7 @@ def request_create(
         )
     except RuleViolation as exc:
         raise _refusal(exc) from exc
-    return 201, _detail(created)
+    return Status(201, _detail(created))
 
 
 @router.get("/{pk}", response=RequestDetailOut, summary="申请详情与审批过程")

@@ -44,6 +44,12 @@ class CheckedFile:
         return _EXTENSIONS[self.content_type]
 
 
+def size_text(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):g} MB"
+    return f"{size / 1024:g} KB"
+
+
 def max_upload_bytes() -> int:
     return int(getattr(settings, "UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES))
 
@@ -96,12 +102,12 @@ def upload_check(upload: UploadedFile, *, allow_images: bool = True) -> CheckedF
     limit = max_upload_bytes()
     if upload.size is not None and upload.size > limit:
         raise RuleViolation(
-            _("“%(name)s”超过 %(mb)d MB 的大小限制。") % {"name": name, "mb": limit // 1048576}
+            _("“%(name)s”超过 %(limit)s 的大小限制。") % {"name": name, "limit": size_text(limit)}
         )
     data = upload.read(limit + 1)
     if len(data) > limit:
         raise RuleViolation(
-            _("“%(name)s”超过 %(mb)d MB 的大小限制。") % {"name": name, "mb": limit // 1048576}
+            _("“%(name)s”超过 %(limit)s 的大小限制。") % {"name": name, "limit": size_text(limit)}
         )
     if not data:
         raise RuleViolation(_("“%(name)s”是空文件。") % {"name": name})

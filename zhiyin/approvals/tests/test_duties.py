@@ -130,7 +130,7 @@ def test_it_refuses_a_suspended_seal_and_a_seal_of_another_village(
         request_make(world, catalog.matter, seal=world.bl_committee_seal)
     request = request_make(world, catalog.matter)
     seal_suspend(seal=world.sn_committee_seal, reason="印章送检", by=None)
-    with pytest.raises(RuleViolation, match="不能申请用印|不在用"):
+    with pytest.raises(RuleViolation, match=r"不能申请用印|不在用"):
         seal_request_submit(request=request, by=world.sn_clerk)
 
 
