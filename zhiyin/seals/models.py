@@ -19,7 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from zhiyin.orgs.models import Collective, Village, VillageGroup
+from zhiyin.orgs.models import Collective, District, Village, VillageGroup
 
 
 class SealKind(models.TextChoices):
@@ -108,3 +108,76 @@ class Seal(models.Model):
     @property
     def diameter_mm(self) -> int:
         return 40 if self.is_special_purpose else 42
+
+
+class DistrictCA(models.Model):
+    """A district's root certificate authority for electronic seals (one per district).
+
+    Created on first use by ``district_ca_get_or_create`` or imported with
+    ``manage.py import_root_ca``. The private key is stored encrypted with the
+    key-encryption key from settings (``SEAL_KEK``) and is never handed out. The latest
+    CRL is kept here so that serving it is a read; it is rebuilt with a higher
+    ``crl_number`` whenever a seal certificate is revoked or the list nears expiry.
+    """
+
+    district = models.OneToOneField(District, on_delete=models.PROTECT, related_name="seal_ca")
+    certificate_pem = models.TextField(_("根证书（PEM）"))
+    key_blob = models.BinaryField(_("加密私钥"))
+    crl_number = models.PositiveBigIntegerField(_("吊销列表序号"), default=0)
+    crl_der = models.BinaryField(_("吊销列表（DER）"), default=b"")
+    crl_next_update = models.DateTimeField(_("吊销列表下次更新"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("区电子印章根证书")
+        verbose_name_plural = _("区电子印章根证书")
+
+    def __str__(self) -> str:
+        return str(self.district)
+
+
+class RevocationReason(models.TextChoices):
+    SUSPENDED = "suspended", _("印章暂停使用")
+    RETIRED = "retired", _("印章停用")
+    SUPERSEDED = "superseded", _("已换发新证书")
+
+
+class ElectronicSeal(models.Model):
+    """One key and certificate of a seal (电子印章). A seal may get a new certificate
+    later (renewal, reinstatement after suspension), so this is a foreign key; at most one
+    row per seal is active — not revoked — which the partial unique constraint enforces.
+
+        active ──revoke (suspend / retire / superseded)──▶ revoked  (final)
+    """
+
+    seal = models.ForeignKey(Seal, on_delete=models.PROTECT, related_name="electronic_seals")
+    ca = models.ForeignKey(DistrictCA, on_delete=models.PROTECT, related_name="seal_certificates")
+    certificate_pem = models.TextField(_("印章证书（PEM）"))
+    serial = models.CharField(_("证书序列号"), max_length=50, unique=True)
+    key_blob = models.BinaryField(_("加密私钥"))
+    not_before = models.DateTimeField(_("生效时间"))
+    not_after = models.DateTimeField(_("失效时间"))
+    issued_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("注销时间"), null=True, blank=True)
+    revocation_reason = models.CharField(
+        _("注销原因"), max_length=12, choices=RevocationReason.choices, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("电子印章")
+        verbose_name_plural = _("电子印章")
+        ordering: ClassVar = ["seal", "-issued_at"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["seal"],
+                condition=Q(revoked_at__isnull=True),
+                name="electronicseal_one_active_per_seal",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seal.name} #{self.serial}"
+
+    @property
+    def serial_int(self) -> int:
+        return int(self.serial)

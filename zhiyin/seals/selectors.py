@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from cryptography import x509
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zhiyin.audit.models import AuditEvent
 from zhiyin.audit.selectors import audit_events_for_target
 from zhiyin.orgs.models import Village
 from zhiyin.orgs.selectors import Access
-from zhiyin.seals.models import Seal
+from zhiyin.seals.keys import certificate_load
+from zhiyin.seals.models import DistrictCA, ElectronicSeal, Seal
 
 
 def seals_for(*, access: Access) -> QuerySet[Seal]:
@@ -43,6 +46,8 @@ _ACTION_LABELS = {
     "seal.suspend": _("暂停使用"),
     "seal.reinstate": _("恢复使用"),
     "seal.retire": _("停用"),
+    "electronic_seal.issue": _("签发电子印章证书"),
+    "electronic_seal.revoke": _("注销电子印章证书"),
 }
 
 
@@ -68,3 +73,53 @@ def seal_history(*, seal: Seal) -> list[SealHistoryRow]:
             )
         )
     return rows
+
+
+def electronic_seal_active(*, seal: Seal) -> ElectronicSeal | None:
+    """The seal's certificate in force: not revoked and within its validity period."""
+    now = timezone.now()
+    return (
+        ElectronicSeal.objects.filter(
+            seal=seal, revoked_at__isnull=True, not_before__lte=now, not_after__gt=now
+        )
+        .select_related("ca")
+        .first()
+    )
+
+
+def electronic_seals_of(*, seal: Seal) -> QuerySet[ElectronicSeal]:
+    return ElectronicSeal.objects.filter(seal=seal).order_by("-issued_at")
+
+
+def trust_roots() -> list[x509.Certificate]:
+    """Every district root this installation runs: a document sealed in any of them is
+    checked on the same public page."""
+    return [
+        certificate_load(pem)
+        for pem in DistrictCA.objects.values_list("certificate_pem", flat=True)
+    ]
+
+
+def revoked_serials() -> set[int]:
+    return {
+        int(serial)
+        for serial in ElectronicSeal.objects.filter(revoked_at__isnull=False).values_list(
+            "serial", flat=True
+        )
+    }
+
+
+def district_ca_for(*, code: str) -> DistrictCA:
+    """Public: the root of a district by its code (published for anyone to trust)."""
+    ca = DistrictCA.objects.filter(district__code=code).select_related("district").first()
+    if ca is None:
+        raise Http404
+    return ca
+
+
+def electronic_seal_by_serial(*, serial: int) -> ElectronicSeal | None:
+    return (
+        ElectronicSeal.objects.filter(serial=str(serial))
+        .select_related("seal", "seal__village")
+        .first()
+    )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from cryptography.hazmat.primitives import serialization
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -14,8 +15,23 @@ from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Person
 from zhiyin.orgs.selectors import access_for
 from zhiyin.seals.forms import SealStatusForm
-from zhiyin.seals.selectors import seal_get_for, seal_history, seals_for
-from zhiyin.seals.services import seal_reinstate, seal_retire, seal_suspend
+from zhiyin.seals.keys import certificate_load
+from zhiyin.seals.selectors import (
+    district_ca_for,
+    electronic_seal_active,
+    electronic_seals_of,
+    seal_get_for,
+    seal_history,
+    seals_for,
+)
+from zhiyin.seals.services import (
+    district_crl_current,
+    electronic_seal_issue,
+    seal_reinstate,
+    seal_retire,
+    seal_stamp_png,
+    seal_suspend,
+)
 
 
 def _person(request: HttpRequest) -> Person:
@@ -42,6 +58,8 @@ def seal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": seal_history(seal=seal),
             "can_manage": access.administers(seal.village),
             "form": SealStatusForm(),
+            "electronic_seal": electronic_seal_active(seal=seal),
+            "certificates": electronic_seals_of(seal=seal),
         },
     )
 
@@ -70,3 +88,59 @@ def seal_status_change(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("印章状态已更新。"))
     return redirect("seal_detail", pk=seal.pk)
+
+
+@login_required
+@require_POST
+def electronic_seal_issue_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """An admin of the seal's village issues (or renews) its electronic seal certificate."""
+    person = _person(request)
+    access = access_for(person)
+    seal = seal_get_for(access=access, pk=pk)
+    if not access.administers(seal.village):
+        raise PermissionDenied(_("只有本村或本区的系统管理员可以签发电子印章证书。"))
+    try:
+        electronic_seal_issue(seal=seal, by=person)
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("电子印章证书已签发。"))
+    return redirect("seal_detail", pk=seal.pk)
+
+
+@login_required
+def seal_stamp(request: HttpRequest, pk: int) -> HttpResponse:
+    """The seal face as an image, for staff who can see the seal."""
+    seal = seal_get_for(access=access_for(_person(request)), pk=pk)
+    try:
+        png = seal_stamp_png(seal=seal)
+    except ValueError as exc:  # StampError: a character the font cannot draw
+        raise Http404(str(exc)) from exc
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def pki_crl(request: HttpRequest, code: str) -> HttpResponse:
+    """The district's certificate revocation list, public, at the URL in every seal."""
+    ca = district_ca_for(code=code)
+    crl = district_crl_current(district=ca.district)
+    if crl is None:
+        raise Http404
+    response = HttpResponse(crl, content_type="application/pkix-crl")
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def pki_root(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
+    """The district root: ``.crt`` in DER for "open with" on phones and Windows, ``.pem``
+    for tools; public, so anyone can add it to their PDF reader's trust."""
+    ca = district_ca_for(code=code)
+    if fmt == "pem":
+        response = HttpResponse(ca.certificate_pem, content_type="application/x-pem-file")
+    else:
+        der = certificate_load(ca.certificate_pem).public_bytes(serialization.Encoding.DER)
+        response = HttpResponse(der, content_type="application/pkix-cert")
+    response["Content-Disposition"] = f'attachment; filename="{code}-root.{fmt}"'
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
