@@ -14,3 +14,7 @@ api.add_router("/audit/", audit_router)
 from zhiyin.approvals.api import router as approvals_router  # noqa: E402  # routers join the one api
 
 api.add_router("/requests/", approvals_router)
+
+from zhiyin.catalog.api import router as catalog_router  # noqa: E402  # routers join the one api
+
+api.add_router("/catalog/", catalog_router)
