@@ -9,7 +9,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("seals/", include("zhiyin.seals.urls")),
     path("catalog/", include("zhiyin.catalog.urls")),
-    path("catalog/", include("zhiyin.catalog.urls")),
     path("pki/", include("zhiyin.seals.urls_pki")),
     path("requests/", include("zhiyin.approvals.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
