@@ -213,9 +213,9 @@ def inbox(request: HttpRequest, limit: int = 100) -> list[InboxItemOut]:
 def request_create(
     request: HttpRequest,
     payload: Form[RequestIn],
-    documents: list[UploadedFile] | None = File(default=None),  # noqa: B008  # ninja's declaration style
-    attachments: list[UploadedFile] | None = File(default=None),  # noqa: B008  # ninja's declaration style
-) -> Status:
+    documents: File[list[UploadedFile]] | None = None,
+    attachments: File[list[UploadedFile]] | None = None,
+) -> Status[RequestDetailOut]:
     person = _person(request)
     access = access_for(person)
     villages = villages_to_apply_in(access=access)

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -278,7 +279,7 @@ def request_complete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
+def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpResponseBase:
     """Serve a document inline and record that this person opened it."""
     person = _person(request)
     document = document_get_for(access=access_for(person), request_pk=pk, pk=document_pk)
@@ -292,7 +293,7 @@ def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpRe
 
 
 @login_required
-def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
+def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponseBase:
     attachment = attachment_get_for(
         access=access_for(_person(request)), request_pk=pk, pk=attachment_pk
     )

@@ -25,27 +25,29 @@ def _token(person: Person) -> str:
 
 
 def _bearer(token: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    return {"Authorization": f"Bearer {token}"}
 
 
-def _post(client: Client, url: str, data: dict[str, Any], **headers: str) -> Any:
-    return client.post(url, json.dumps(data), content_type="application/json", **headers)
+def _post(
+    client: Client, url: str, data: dict[str, Any], headers: dict[str, str] | None = None
+) -> Any:
+    return client.post(url, json.dumps(data), content_type="application/json", headers=headers)
 
 
 def test_anonymous_and_bad_tokens_get_401(world: World, catalog: Catalog) -> None:
     request = request_make(world, catalog.matter)
     for headers in ({}, _bearer("zy_not-a-token"), _bearer("something")):
-        assert Client().get(BASE, **headers).status_code == 401
-        assert Client().get(f"{BASE}{request.pk}", **headers).status_code == 401
-        assert _post(Client(), f"{BASE}{request.pk}/submit", {}, **headers).status_code == 401
+        assert Client().get(BASE, headers=headers).status_code == 401
+        assert Client().get(f"{BASE}{request.pk}", headers=headers).status_code == 401
+        assert _post(Client(), f"{BASE}{request.pk}/submit", {}, headers=headers).status_code == 401
 
 
 def test_a_revoked_token_stops_working(world: World) -> None:
     record, token = api_token_create(person=world.sn_clerk, name="旧系统", by=world.sn_clerk)
-    assert Client().get(BASE, **_bearer(token)).status_code == 200
+    assert Client().get(BASE, headers=_bearer(token)).status_code == 200
     assert ApiToken.objects.get(pk=record.pk).last_used_at is not None
     api_token_revoke(token=record, by=world.sn_clerk)
-    assert Client().get(BASE, **_bearer(token)).status_code == 401
+    assert Client().get(BASE, headers=_bearer(token)).status_code == 401
 
 
 def test_only_the_hash_of_a_token_is_stored(world: World) -> None:
@@ -60,18 +62,23 @@ def test_other_villages_and_groups_see_nothing(world: World, catalog: Catalog, p
     request = seal_request_submit(request=request_make(world, catalog.matter), by=world.sn_clerk)
     headers = _bearer(_token(getattr(world, person)))
     client = Client()
-    assert client.get(BASE, **headers).json() == []
-    assert client.get(f"{BASE}inbox", **headers).json() == []
-    assert client.get(f"{BASE}{request.pk}", **headers).status_code == 404
+    assert client.get(BASE, headers=headers).json() == []
+    assert client.get(f"{BASE}inbox", headers=headers).json() == []
+    assert client.get(f"{BASE}{request.pk}", headers=headers).status_code == 404
     document = request.documents.get()
-    assert client.get(f"{BASE}{request.pk}/documents/{document.pk}", **headers).status_code == 404
+    assert (
+        client.get(f"{BASE}{request.pk}/documents/{document.pk}", headers=headers).status_code
+        == 404
+    )
     for action, body in (
         ("decide", {"decision": "approve"}),
         ("withdraw", {}),
         ("remind", {}),
         ("submit", {}),
     ):
-        assert _post(client, f"{BASE}{request.pk}/{action}", body, **headers).status_code == 404
+        assert (
+            _post(client, f"{BASE}{request.pk}/{action}", body, headers=headers).status_code == 404
+        )
 
 
 def test_a_wrong_role_in_scope_is_refused_with_the_rule(world: World, catalog: Catalog) -> None:
@@ -80,7 +87,7 @@ def test_a_wrong_role_in_scope_is_refused_with_the_rule(world: World, catalog: C
         Client(),
         f"{BASE}{request.pk}/decide",
         {"decision": "approve"},
-        **_bearer(_token(world.sn_custodian1)),
+        headers=_bearer(_token(world.sn_custodian1)),
     )
     assert response.status_code == 400
     assert "环节的审批人" in response.json()["detail"]
@@ -95,7 +102,7 @@ def test_a_leader_cannot_create_requests(world: World, catalog: Catalog) -> None
             "place_of_use": "村委会",
             "purpose": "x",
         },
-        **_bearer(_token(world.sn_leader1)),
+        headers=_bearer(_token(world.sn_leader1)),
     )
     assert response.status_code == 403
 
@@ -128,52 +135,57 @@ def test_a_clerk_leader_secretary_and_custodian_take_a_request_through_the_api(
             "group_id": world.sn_group1.pk,
             "documents": [pdf_upload()],
         },
-        **clerk,
+        headers=clerk,
     )
     assert response.status_code == 201, response.content
     created = response.json()
     pk = created["id"]
     assert created["status"] == "draft" and len(created["documents"]) == 1
-    assert _post(client, f"{BASE}{pk}/submit", {}, **clerk).json()["status"] == "submitted"
+    assert _post(client, f"{BASE}{pk}/submit", {}, headers=clerk).json()["status"] == "submitted"
 
     for person in (world.sn_leader1, world.sn_secretary):
         headers = _bearer(_token(person))
-        inbox = client.get(f"{BASE}inbox", **headers).json()
+        inbox = client.get(f"{BASE}inbox", headers=headers).json()
         assert [item["request"]["id"] for item in inbox] == [pk]
-        refused = _post(client, f"{BASE}{pk}/decide", {"decision": "approve"}, **headers)
+        refused = _post(client, f"{BASE}{pk}/decide", {"decision": "approve"}, headers=headers)
         assert refused.status_code == 400 and "请先打开并查看" in refused.json()["detail"]
         document_id = created["documents"][0]["id"]
-        assert client.get(f"{BASE}{pk}/documents/{document_id}", **headers).status_code == 200
+        assert client.get(f"{BASE}{pk}/documents/{document_id}", headers=headers).status_code == 200
         assert (
             _post(
-                client, f"{BASE}{pk}/decide", {"decision": "approve", "comment": "同意"}, **headers
+                client,
+                f"{BASE}{pk}/decide",
+                {"decision": "approve", "comment": "同意"},
+                headers=headers,
             ).status_code
             == 200
         )
-    detail = client.get(f"{BASE}{pk}", **clerk).json()
+    detail = client.get(f"{BASE}{pk}", headers=clerk).json()
     assert detail["status"] == "approved"
     assert [s["decided_by"] for s in detail["steps"]] == ["羊组长", "老陈"]
     assert all(s["duration_seconds"] is not None for s in detail["steps"])
 
-    assert client.get(f"{BASE}{pk}", **_bearer(_token(world.sn_custodian1))).status_code == 200
+    assert (
+        client.get(f"{BASE}{pk}", headers=_bearer(_token(world.sn_custodian1))).status_code == 200
+    )
     from zhiyin.approvals.services import seal_request_complete
 
     seal_request_complete(request=SealRequest.objects.get(pk=pk), by=world.sn_custodian1)
     assert SealRequest.objects.get(pk=pk).status == RequestStatus.COMPLETED
     for person in (world.bl_secretary, world.bl_clerk, world.bl_admin):
         headers = _bearer(_token(person))
-        assert client.get(BASE, **headers).json() == []
-        assert client.get(f"{BASE}{pk}", **headers).status_code == 404
+        assert client.get(BASE, headers=headers).json() == []
+        assert client.get(f"{BASE}{pk}", headers=headers).status_code == 404
 
 
 def test_withdraw_and_remind_through_the_api(world: World, catalog: Catalog) -> None:
     request = seal_request_submit(request=request_make(world, catalog.matter), by=world.sn_clerk)
     clerk = _bearer(_token(world.sn_clerk))
     client = Client()
-    assert _post(client, f"{BASE}{request.pk}/remind", {}, **clerk).status_code == 200
-    again = _post(client, f"{BASE}{request.pk}/remind", {}, **clerk)
+    assert _post(client, f"{BASE}{request.pk}/remind", {}, headers=clerk).status_code == 200
+    again = _post(client, f"{BASE}{request.pk}/remind", {}, headers=clerk)
     assert again.status_code == 400 and "已催办过" in again.json()["detail"]
-    response = _post(client, f"{BASE}{request.pk}/withdraw", {"reason": "另议"}, **clerk)
+    response = _post(client, f"{BASE}{request.pk}/withdraw", {"reason": "另议"}, headers=clerk)
     assert response.json()["status"] == "withdrawn"
 
 
@@ -187,7 +199,7 @@ def test_a_negative_list_purpose_is_refused_through_the_api(world: World, catalo
             "purpose": "开具亲属关系证明",
             "group_id": world.sn_group1.pk,
         },
-        **_bearer(_token(world.sn_clerk)),
+        headers=_bearer(_token(world.sn_clerk)),
     )
     assert response.status_code == 400 and "负面清单" in response.json()["detail"]
     assert not SealRequest.objects.exists()

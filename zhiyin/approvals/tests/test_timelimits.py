@@ -21,8 +21,8 @@ from zhiyin.delivery.models import Notification
 BEIJING = ZoneInfo("Asia/Shanghai")
 
 
-def at(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=BEIJING)  # type: ignore[misc]  # year, month, day, hour, minute
+def at(year: int, month: int, day: int, hour: int, minute: int) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=BEIJING)
 
 
 def test_a_day_limit_skips_the_national_day_holiday() -> None:

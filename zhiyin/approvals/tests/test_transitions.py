@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from conftest import World
@@ -229,8 +231,9 @@ def test_reminders_are_limited_to_one_per_interval(world: World, catalog: Catalo
         == 1
     )
     step = request.steps.get(status=StepStatus.ACTIVE)
+    assert step.last_reminded_at is not None
     ApprovalStep.objects.filter(pk=step.pk).update(
-        last_reminded_at=step.last_reminded_at - __import__("datetime").timedelta(hours=3)  # type: ignore[operator]  # set just above
+        last_reminded_at=step.last_reminded_at - timedelta(hours=3)
     )
     seal_request_remind(request=request, by=world.sn_clerk)
     assert (
