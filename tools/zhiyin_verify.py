@@ -189,6 +189,29 @@ def open_checkpoint(note: str, vkey: tuple[str, bytes, Ed25519PublicKey]) -> tup
     raise VerifyError(f"checkpoint is not signed by {name}")
 
 
+def _walk_chain(events: list[dict[str, Any]]) -> None:
+    """Seq gap-free from 1, each hash recomputed, each link to the event before it."""
+    position = {event["hash"]: i for i, event in enumerate(events)}
+    seq_position = {event["seq"]: i for i, event in enumerate(events)}
+    prev = GENESIS_HASH
+    for i, event in enumerate(events):
+        expected = i + 1
+        if event["seq"] != expected:
+            if seq_position.get(expected, -1) > i:
+                raise VerifyError(f"seq {expected}: reordered — it comes after seq {event['seq']}")
+            raise VerifyError(f"seq {expected}: missing — the bundle jumps to {event['seq']}")
+        links_later = position.get(event["prev_hash"], -1) > i
+        if event_hash(event) != event["hash"]:
+            if event["prev_hash"] != prev and links_later:
+                raise VerifyError(f"seq {expected}: reordered — it links to a later event")
+            raise VerifyError(f"seq {expected}: changed — fields do not give its hash")
+        if event["prev_hash"] != prev:
+            if links_later:
+                raise VerifyError(f"seq {expected}: reordered — it links to a later event")
+            raise VerifyError(f"seq {expected}: missing — its link to seq {expected - 1} is broken")
+        prev = event["hash"]
+
+
 def verify_bundle(
     bundle: dict[str, Any], vkey_text: str, saved_notes: list[str] | None = None
 ) -> str:
@@ -207,22 +230,15 @@ def verify_bundle(
         roots[size] = root
 
     events = bundle["events"]
-    by_seq: dict[int, dict[str, Any]] = {}
-    for event in events:
-        if event_hash(event) != event["hash"]:
-            raise VerifyError(f"seq {event['seq']}: changed — fields do not give its hash")
-        by_seq[event["seq"]] = event
+    by_seq: dict[int, dict[str, Any]] = {event["seq"]: event for event in events}
+    if bundle.get("complete"):
+        _walk_chain(events)
+    else:
+        for event in events:
+            if event_hash(event) != event["hash"]:
+                raise VerifyError(f"seq {event['seq']}: changed — fields do not give its hash")
 
     if bundle.get("complete"):
-        prev = GENESIS_HASH
-        for expected, event in enumerate(events, start=1):
-            if event["seq"] != expected:
-                raise VerifyError(f"seq {expected}: missing — the bundle jumps to {event['seq']}")
-            if event["prev_hash"] != prev:
-                raise VerifyError(
-                    f"seq {expected}: reordered or missing — link to seq {expected - 1} broken"
-                )
-            prev = event["hash"]
         too_big = [size for size in roots if size > len(events)]
         if too_big:
             raise VerifyError(
