@@ -290,7 +290,7 @@ def negative_list_item_data(item: NegativeListItem) -> dict[str, Any]:
     }
 
 
-def _item_clean(item: NegativeListItem) -> None:
+def negative_list_item_clean(item: NegativeListItem) -> None:
     item.name = item.name.strip()
     item.reason = item.reason.strip()
     item.where_instead = item.where_instead.strip()
@@ -319,7 +319,7 @@ def _require_item_admin(by: Person | None, item: NegativeListItem) -> None:
 @transaction.atomic
 def negative_list_item_create(*, item: NegativeListItem, by: Person | None) -> NegativeListItem:
     _require_item_admin(by, item)
-    _item_clean(item)
+    negative_list_item_clean(item)
     item.save()
     audit_record(
         actor=by,
@@ -335,7 +335,7 @@ def negative_list_item_update(*, item: NegativeListItem, by: Person | None) -> N
     before = NegativeListItem.objects.select_for_update().get(pk=item.pk)
     _require_item_admin(by, before)
     _require_item_admin(by, item)
-    _item_clean(item)
+    negative_list_item_clean(item)
     item.save()
     audit_record(
         actor=by,
