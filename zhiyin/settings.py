@@ -262,3 +262,44 @@ else:
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 #: RFC 3161 timestamp authority for PAdES B-T; empty means B-B signatures.
 SEAL_TIMESTAMP_URL = env_str("SEAL_TIMESTAMP_URL", "")
+
+# --- Delivery and notifications -------------------------------------------------------
+PERIODIC_TASKS.append(
+    ("zhiyin.delivery.tasks.outbox_dispatch", env_int("OUTBOX_DISPATCH_SECONDS", 5, minimum=1))
+)
+#: A bureau endpoint must answer 2xx within this many seconds.
+DELIVERY_TIMEOUT_SECONDS = env_int("DELIVERY_TIMEOUT_SECONDS", 15, minimum=1)
+#: Seconds to wait before each attempt (Standard Webhooks schedule); then it fails.
+_retry_schedule = env_list(
+    "DELIVERY_RETRY_SCHEDULE", ["0", "5", "300", "1800", "7200", "18000", "36000", "36000"]
+)
+try:
+    DELIVERY_RETRY_SCHEDULE = [int(s) for s in _retry_schedule]
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        f"DELIVERY_RETRY_SCHEDULE={_retry_schedule!r} must be seconds, e.g. 0,5,300,1800."
+    ) from exc
+#: How long a worker holds a claimed message; after that another worker may take it.
+DELIVERY_LEASE_SECONDS = env_int(
+    "DELIVERY_LEASE_SECONDS",
+    2 * DELIVERY_TIMEOUT_SECONDS + 30,
+    minimum=DELIVERY_TIMEOUT_SECONDS + 1,
+)
+#: Lifetime of the signed document download links sent to bureaus.
+DELIVERY_LINK_MAX_AGE_SECONDS = env_int("DELIVERY_LINK_MAX_AGE_SECONDS", 7 * 86400, minimum=60)
+#: An endpoint whose every attempt has failed for this long is switched off.
+DELIVERY_DISABLE_AFTER_SECONDS = env_int("DELIVERY_DISABLE_AFTER_SECONDS", 3 * 86400, minimum=60)
+NOTIFICATION_CHANNELS = env_list(
+    "NOTIFICATION_CHANNELS",
+    [
+        "zhiyin.delivery.channels.InAppChannel",
+        "zhiyin.delivery.channels.EmailChannel",
+        "zhiyin.delivery.channels.SmsChannel",
+        "zhiyin.delivery.channels.StaffPlatformChannel",
+    ],
+)
+#: SMS provider (a class with send_sms(*, phone, text)); the console one prints.
+SMS_SENDER = env_str("SMS_SENDER", "zhiyin.delivery.channels.ConsoleSmsSender")
+#: Staff platform (政务工作平台 / DingTalk-style robot) webhook for work notices; empty = off.
+STAFF_PLATFORM_WEBHOOK_URL = env_str("STAFF_PLATFORM_WEBHOOK_URL", "")
+STAFF_PLATFORM_WEBHOOK_SECRET = env_str("STAFF_PLATFORM_WEBHOOK_SECRET", "")

@@ -1,16 +1,40 @@
-"""The notification channel interface and the one channel every install has: in-app.
+"""The notification channel interface and its channels: in-app, e-mail, SMS and the staff
+platform (政务工作平台, a government build of DingTalk).
 
-Later channels (SMS, e-mail, the staff messaging platform, webhooks) implement the same
-`NotificationChannel` protocol and are listed in `settings.NOTIFICATION_CHANNELS`.
-A channel that talks to the outside world must not do so inside the caller's
-transaction: it writes an outbox row here and lets a worker send it.
+`notify()` calls `send()` on every channel in `settings.NOTIFICATION_CHANNELS`, inside the
+caller's transaction. In-app writes the notification itself; every other channel only
+writes an `OutboxMessage` (if the person wants that channel and can be reached on it), and
+a worker later calls the channel's `deliver()`. A provider that is down therefore delays a
+notice but never loses it: the outbox retries on the same schedule as bureau deliveries.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import sys
+import time
+from functools import cache
 from typing import Any, Protocol
+from urllib.parse import quote_plus
 
-from zhiyin.delivery.models import Notification
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from zhiyin.delivery.models import (
+    Channel,
+    Notification,
+    NotificationPreference,
+    OutboxMessage,
+)
+from zhiyin.delivery.transport import Response, post_json
+
+logger = logging.getLogger(__name__)
 
 
 class NotificationChannel(Protocol):
@@ -24,3 +48,192 @@ class InAppChannel:
 
     def send(self, *, person: Any, text: str, link: str, event: str) -> None:
         Notification.objects.create(person=person, text=text[:300], link=link[:300], event=event)
+
+
+def preference_for(person: Any) -> NotificationPreference:
+    """The person's stored preference, or the defaults (not saved)."""
+    found = NotificationPreference.objects.filter(person=person).first()
+    return found if found is not None else NotificationPreference(person=person)
+
+
+def absolute_link(link: str) -> str:
+    if not link or link.startswith(("http://", "https://")):
+        return link
+    return f"{settings.PUBLIC_BASE_URL}{link}"
+
+
+class OutboxChannel:
+    """Base of the channels that leave the building: they enqueue, a worker delivers."""
+
+    channel: str = ""
+    preference_field: str = ""
+
+    def reachable(self, person: Any) -> bool:
+        raise NotImplementedError
+
+    def send(self, *, person: Any, text: str, link: str, event: str) -> None:
+        if not getattr(preference_for(person), self.preference_field) or not self.reachable(person):
+            return
+        OutboxMessage.objects.create(
+            channel=self.channel,
+            person=person,
+            text=text[:300],
+            link=link[:300],
+            event=event[:60],
+            next_attempt_at=timezone.now(),
+        )
+
+    def deliver(self, message: OutboxMessage) -> Response:
+        raise NotImplementedError
+
+
+def _outcome(started: float, error: str = "", status_code: int | None = None) -> Response:
+    return Response(
+        status_code=status_code,
+        latency_ms=int((time.monotonic() - started) * 1000),
+        excerpt="",
+        error=error[:500],
+    )
+
+
+class EmailChannel(OutboxChannel):
+    """Plain-text mail through Django's configured mail backend."""
+
+    channel = Channel.EMAIL
+    preference_field = "email"
+
+    def reachable(self, person: Any) -> bool:
+        return bool(getattr(person, "email", ""))
+
+    def deliver(self, message: OutboxMessage) -> Response:
+        started = time.monotonic()
+        person = message.person
+        body = message.text
+        if message.link:
+            body = f"{body}\n\n{absolute_link(message.link)}"
+        try:
+            send_mail(
+                subject=f"[智印] {message.text[:60]}",
+                message=body,
+                from_email=None,
+                recipient_list=[str(getattr(person, "email", ""))],
+                fail_silently=False,
+            )
+        except (OSError, ValueError) as exc:
+            return _outcome(started, f"{type(exc).__name__}: {exc}")
+        return _outcome(started, status_code=250)
+
+
+class SmsError(Exception):
+    """The SMS provider refused or could not be reached."""
+
+
+class SmsSender(Protocol):
+    """An SMS provider. Raise SmsError on failure; the outbox retries."""
+
+    def send_sms(self, *, phone: str, text: str) -> None: ...
+
+
+class ConsoleSmsSender:
+    """Development sender: prints the message instead of paying for it."""
+
+    def send_sms(self, *, phone: str, text: str) -> None:
+        sys.stdout.write(f"[SMS to {phone}] {text}\n")
+        sys.stdout.flush()
+
+
+@cache
+def _sms_sender(path: str) -> SmsSender:
+    sender: SmsSender = import_string(path)()
+    return sender
+
+
+class SmsChannel(OutboxChannel):
+    """Short text with the link, through `settings.SMS_SENDER`."""
+
+    channel = Channel.SMS
+    preference_field = "sms"
+
+    def reachable(self, person: Any) -> bool:
+        return bool(getattr(person, "phone", ""))
+
+    def deliver(self, message: OutboxMessage) -> Response:
+        started = time.monotonic()
+        text = f"【智印】{message.text}"
+        if message.link:
+            text = f"{text} {absolute_link(message.link)}"
+        try:
+            _sms_sender(settings.SMS_SENDER).send_sms(
+                phone=str(getattr(message.person, "phone", "")), text=text
+            )
+        except SmsError as exc:
+            return _outcome(started, f"SmsError: {exc}")
+        return _outcome(started, status_code=200)
+
+
+def staff_platform_signed_url(url: str, secret: str, timestamp_ms: int) -> str:
+    """DingTalk robot signing: base64(HMAC-SHA256(secret, "{timestamp}\\n{secret}")),
+    URL-encoded, appended with the timestamp in milliseconds."""
+    to_sign = f"{timestamp_ms}\n{secret}".encode()
+    digest = hmac.new(secret.encode(), to_sign, hashlib.sha256).digest()
+    sign = quote_plus(base64.b64encode(digest).decode())
+    joiner = "&" if "?" in url else "?"
+    return f"{url}{joiner}timestamp={timestamp_ms}&sign={sign}"
+
+
+class StaffPlatformChannel(OutboxChannel):
+    """A work notice (工作通知) pushed to the staff platform as a signed JSON call, the
+    way government DingTalk builds take robot messages: the person is @-mentioned by the
+    mobile number the platform knows them by, and the notice links back to the to-do."""
+
+    channel = Channel.STAFF_PLATFORM
+    preference_field = "staff_platform"
+
+    def reachable(self, person: Any) -> bool:
+        return bool(settings.STAFF_PLATFORM_WEBHOOK_URL and getattr(person, "phone", ""))
+
+    def deliver(self, message: OutboxMessage) -> Response:
+        phone = str(getattr(message.person, "phone", ""))
+        link = absolute_link(message.link)
+        text = f"### 智印 待办提醒\n\n{message.text}"
+        if link:
+            text = f"{text}\n\n[点击处理]({link})"
+        body = {
+            "msgtype": "markdown",
+            "markdown": {"title": message.text[:60], "text": f"{text}\n\n@{phone}"},
+            "at": {"atMobiles": [phone], "isAtAll": False},
+            "zhiyin": {"event": message.event, "message_id": message.pk},
+        }
+        url = staff_platform_signed_url(
+            settings.STAFF_PLATFORM_WEBHOOK_URL,
+            settings.STAFF_PLATFORM_WEBHOOK_SECRET,
+            int(time.time() * 1000),
+        )
+        response = post_json(
+            url=url,
+            body=json.dumps(body, ensure_ascii=False).encode(),
+            headers={},
+            timeout=float(settings.DELIVERY_TIMEOUT_SECONDS),
+            allow_private=True,  # an operator setting, not a bureau's input
+        )
+        if response.ok:
+            try:
+                answer = json.loads(response.excerpt or "{}")
+            except ValueError:
+                answer = {}
+            if isinstance(answer, dict) and answer.get("errcode", 0) != 0:
+                return Response(
+                    status_code=response.status_code,
+                    latency_ms=response.latency_ms,
+                    excerpt=response.excerpt,
+                    error=f"errcode {answer.get('errcode')}: {answer.get('errmsg', '')}"[:500],
+                )
+        return response
+
+
+#: Deliverers by outbox channel (webhooks are delivered by the outbox itself).
+DELIVERERS: dict[str, OutboxChannel] = {
+    Channel.EMAIL: EmailChannel(),
+    Channel.SMS: SmsChannel(),
+    Channel.STAFF_PLATFORM: StaffPlatformChannel(),
+}

@@ -1,21 +1,61 @@
-"""`notify`: the one way a domain service tells a person something.
+"""Every write of `delivery`: `notify` (the one way a domain service tells a person
+something), preferences, bureau endpoints, deliveries, receipts and replays.
 
-Called inside the transaction of the change it reports, so nobody is told about a
-decision that was rolled back.
+Called inside the transaction of the change they report, so nobody is told about a
+decision that was rolled back; what leaves the building goes through the outbox
+(`zhiyin.delivery.outbox`), sent by a worker after commit.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
+from uuid import uuid4
 
 from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.signing import BadSignature, TimestampSigner
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from standardwebhooks.webhooks import (
+    EmptyWebhookSecretError,
+    Webhook,
+    WebhookVerificationError,
+)
 
+from zhiyin.audit.services import audit_record, audit_sensitive_read
 from zhiyin.delivery.channels import NotificationChannel
-from zhiyin.delivery.models import Notification
+from zhiyin.delivery.models import (
+    BureauEndpoint,
+    Channel,
+    Delivery,
+    DeliveryReceipt,
+    DeliveryStatus,
+    Notification,
+    NotificationPreference,
+    OutboxMessage,
+    OutboxStatus,
+    ReceiptVia,
+)
+from zhiyin.delivery.transport import target_resolve
+from zhiyin.orgs.errors import RuleViolation
+from zhiyin.orgs.models import Bureau, Role, RoleGrant
+
+logger = logging.getLogger(__name__)
+
+#: The event a bureau receives when a seal request's document has been sealed.
+EVENT_DOCUMENT_SEALED = "seal_request.sealed"
 
 _DEFAULT_CHANNELS = ("zhiyin.delivery.channels.InAppChannel",)
 
@@ -45,3 +85,459 @@ def notification_mark_read(*, person: Any, pk: int | None = None) -> int:
     if pk is not None:
         unread = unread.filter(pk=pk)
     return unread.update(read_at=timezone.now())
+
+
+# --- Preferences ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def notification_preference_set(
+    *, person: Any, email: bool, sms: bool, staff_platform: bool
+) -> NotificationPreference:
+    """Switch a person's outside channels on or off (in-app always stays on)."""
+    pref, _created = NotificationPreference.objects.select_for_update().get_or_create(person=person)
+    before = {"email": pref.email, "sms": pref.sms, "staff_platform": pref.staff_platform}
+    pref.email, pref.sms, pref.staff_platform = email, sms, staff_platform
+    pref.save()
+    audit_record(
+        actor=person,
+        action="notification_preference.set",
+        target=pref,
+        before=before,
+        after={"email": email, "sms": sms, "staff_platform": staff_platform},
+    )
+    return pref
+
+
+# --- Bureau endpoints -----------------------------------------------------------------
+
+
+def endpoint_secret_generate() -> str:
+    """A Standard Webhooks secret: `whsec_` + base64 of 24 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def _district_admin(by: Any, bureau: Bureau) -> bool:
+    if by is None:
+        return True  # the system itself: management commands, the demo loader
+    return (
+        RoleGrant.objects.active()
+        .filter(
+            person=by,
+            role=Role.ADMIN,
+            district_id=bureau.district_id,
+            village__isnull=True,
+            bureau__isnull=True,
+        )
+        .exists()
+    )
+
+
+def _event_types_clean(event_types: Sequence[str]) -> list[str]:
+    cleaned = sorted({e.strip() for e in event_types if e.strip()})
+    for e in cleaned:
+        if len(e) > 60 or not all(c.isalnum() or c in "._-" for c in e):
+            raise RuleViolation(_("事件名称只能包含字母、数字和 . _ -：%(event)s") % {"event": e})
+    return cleaned
+
+
+def _endpoint_data(endpoint: BureauEndpoint) -> dict[str, Any]:
+    return {
+        "bureau": endpoint.bureau_id,
+        "url": endpoint.url,
+        "event_types": endpoint.event_types,
+        "active": endpoint.active,
+        "inline_pdf": endpoint.inline_pdf,
+        "allow_private": endpoint.allow_private,
+    }
+
+
+@transaction.atomic
+def endpoint_register(
+    *,
+    bureau: Bureau,
+    url: str,
+    by: Any,
+    event_types: Sequence[str] = (),
+    inline_pdf: bool = False,
+    allow_private: bool = False,
+    description: str = "",
+    secret: str = "",
+) -> BureauEndpoint:
+    """A district admin registers a bureau's receiving URL. The URL must resolve to public
+    addresses unless `allow_private` (district admins only). Returns the endpoint, whose
+    `secret` is shown once to hand to the bureau."""
+    if not _district_admin(by, bureau):
+        raise RuleViolation(_("只有区系统管理员可以登记职能部门接收地址。"))
+    url = url.strip()
+    if len(url) > 500:
+        raise RuleViolation(_("接收地址太长（最多 500 个字符）。"))
+    target_resolve(url, allow_private=allow_private)
+    if secret:
+        try:
+            Webhook(secret)
+        except (ValueError, binascii.Error, EmptyWebhookSecretError) as exc:
+            raise RuleViolation(_("签名密钥必须是 whsec_ 开头的 base64 字符串。")) from exc
+    endpoint = BureauEndpoint.objects.create(
+        bureau=bureau,
+        url=url,
+        secret=secret or endpoint_secret_generate(),
+        event_types=_event_types_clean(event_types),
+        inline_pdf=inline_pdf,
+        allow_private=allow_private,
+        description=description.strip()[:200],
+    )
+    audit_record(
+        actor=by,
+        action="bureau_endpoint.register",
+        target=endpoint,
+        after=_endpoint_data(endpoint),
+        scope=bureau.name,
+    )
+    return endpoint
+
+
+@transaction.atomic
+def endpoint_update(
+    *,
+    endpoint: BureauEndpoint,
+    by: Any,
+    url: str | None = None,
+    event_types: Sequence[str] | None = None,
+    active: bool | None = None,
+    inline_pdf: bool | None = None,
+    allow_private: bool | None = None,
+) -> BureauEndpoint:
+    """Change an endpoint; re-enabling it clears its failure record."""
+    endpoint = BureauEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    if not _district_admin(by, endpoint.bureau):
+        raise RuleViolation(_("只有区系统管理员可以修改职能部门接收地址。"))
+    before = _endpoint_data(endpoint)
+    if url is not None:
+        endpoint.url = url.strip()
+    if allow_private is not None:
+        endpoint.allow_private = allow_private
+    if url is not None or allow_private is not None:
+        target_resolve(endpoint.url, allow_private=endpoint.allow_private)
+    if event_types is not None:
+        endpoint.event_types = _event_types_clean(event_types)
+    if inline_pdf is not None:
+        endpoint.inline_pdf = inline_pdf
+    if active is not None:
+        if active and not endpoint.active:
+            endpoint.failing_since = None
+            endpoint.disabled_at = None
+            endpoint.disabled_reason = ""
+        endpoint.active = active
+    endpoint.save()
+    audit_record(
+        actor=by,
+        action="bureau_endpoint.update",
+        target=endpoint,
+        before=before,
+        after=_endpoint_data(endpoint),
+        scope=endpoint.bureau.name,
+    )
+    return endpoint
+
+
+# --- Deliveries -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentRef:
+    """Where the document to deliver is stored (Django storage name) and its SHA-256."""
+
+    path: str
+    sha256: str
+    filename: str = ""
+    content_type: str = "application/pdf"
+
+
+def _kick_worker() -> None:
+    """Ask a worker to run the outbox now (the 0 s first attempt). Missing the kick only
+    delays the message to the next periodic pass."""
+    if not getattr(settings, "DELIVERY_KICK_WORKER", True):
+        return
+    from zhiyin.delivery.tasks import outbox_dispatch  # tasks import services: import here
+
+    try:
+        outbox_dispatch.enqueue()
+    except Exception:  # a queue hiccup must not fail the committed change
+        logger.exception("could not enqueue outbox_dispatch; the periodic pass will deliver")
+
+
+def delivery_create(
+    *,
+    event_type: str,
+    bureau: Bureau,
+    payload: dict[str, Any],
+    source_type: str,
+    source_id: str | int,
+    title: str = "",
+    document: DocumentRef | None = None,
+) -> Delivery:
+    """Record that `bureau` must receive this event, with one outbox message per active
+    endpoint that subscribes to it. Call inside the domain transaction (the outbox row
+    commits with the decision or not at all)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("delivery_create must run inside the transaction of the change")
+    _event_types_clean([event_type])
+    try:
+        json.dumps(payload)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"delivery payload must be JSON: {exc}") from exc
+    size = None
+    if document is not None:
+        if len(document.sha256) != 64:
+            raise ValueError("document sha256 must be 64 hex digits")
+        try:
+            size = default_storage.size(document.path)
+        except OSError:
+            size = None
+    delivery = Delivery.objects.create(
+        webhook_id=f"msg_{uuid4().hex}",
+        bureau=bureau,
+        event_type=event_type,
+        payload=payload,
+        title=title[:200],
+        document_path=document.path if document else "",
+        document_sha256=document.sha256 if document else "",
+        document_size=size,
+        source_type=source_type[:60],
+        source_id=str(source_id)[:40],
+    )
+    if document is not None and document.filename:
+        delivery.payload = {**payload, "_filename": document.filename[:200]}
+        delivery.save(update_fields=["payload"])
+    now = timezone.now()
+    first = timedelta(seconds=retry_schedule()[0])
+    endpoints = [
+        e
+        for e in BureauEndpoint.objects.filter(bureau=bureau, active=True)
+        if e.subscribes(event_type)
+    ]
+    OutboxMessage.objects.bulk_create(
+        OutboxMessage(
+            channel=Channel.WEBHOOK,
+            delivery=delivery,
+            endpoint=endpoint,
+            event=event_type,
+            next_attempt_at=now + first,
+        )
+        for endpoint in endpoints
+    )
+    audit_record(
+        actor=None,
+        action="delivery.create",
+        target=delivery,
+        after={
+            "webhook_id": delivery.webhook_id,
+            "bureau": bureau.pk,
+            "event_type": event_type,
+            "source": f"{delivery.source_type}:{delivery.source_id}",
+            "document_sha256": delivery.document_sha256,
+            "endpoints": [e.pk for e in endpoints],
+        },
+        scope=bureau.name,
+        target_label=title[:200],
+    )
+    if endpoints:
+        transaction.on_commit(_kick_worker)
+    return delivery
+
+
+def delivery_document_sealed(
+    *,
+    bureau: Bureau,
+    event_payload: dict[str, Any],
+    document_path: str,
+    document_sha256: str,
+    source_type: str,
+    source_id: str | int,
+    title: str = "",
+    filename: str = "",
+) -> Delivery:
+    """What sealing calls when a request is sealed: send the sealed PDF to `bureau`
+    (event `seal_request.sealed`). Same transaction rules as `delivery_create`."""
+    return delivery_create(
+        event_type=EVENT_DOCUMENT_SEALED,
+        bureau=bureau,
+        payload=event_payload,
+        source_type=source_type,
+        source_id=source_id,
+        title=title,
+        document=DocumentRef(path=document_path, sha256=document_sha256, filename=filename),
+    )
+
+
+def retry_schedule() -> list[int]:
+    """Seconds to wait before each attempt; its length is the number of attempts."""
+    schedule = [int(s) for s in settings.DELIVERY_RETRY_SCHEDULE]
+    return schedule or [0]
+
+
+@transaction.atomic
+def delivery_receipt_record(
+    *,
+    delivery: Delivery,
+    via: str,
+    evidence: dict[str, Any],
+    endpoint: BureauEndpoint | None = None,
+    by: Any = None,
+) -> DeliveryReceipt:
+    """Keep the evidence that the bureau has the delivery and mark it delivered."""
+    delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+    receipt = DeliveryReceipt.objects.create(
+        delivery=delivery, via=via, endpoint=endpoint, person=by, evidence=evidence
+    )
+    before = {"status": delivery.status}
+    if delivery.status != DeliveryStatus.DELIVERED:
+        delivery.status = DeliveryStatus.DELIVERED
+        delivery.delivered_at = receipt.received_at
+        delivery.save(update_fields=["status", "delivered_at"])
+    audit_record(
+        actor=by,
+        action="delivery.receipt",
+        target=delivery,
+        before=before,
+        after={"status": delivery.status, "via": via, "receipt": receipt.pk, **evidence},
+        role=Role.BUREAU_OFFICER if by is not None else "",
+        scope=delivery.bureau.name,
+        target_label=delivery.title or delivery.webhook_id,
+    )
+    return receipt
+
+
+def delivery_acknowledge_inbox(*, delivery: Delivery, by: Any) -> DeliveryReceipt:
+    """A bureau officer signs for a delivery in the bureau inbox (caller has scoped it)."""
+    return delivery_receipt_record(
+        delivery=delivery,
+        via=ReceiptVia.INBOX,
+        by=by,
+        evidence={"officer": getattr(by, "real_name", "") or str(by)},
+    )
+
+
+def delivery_acknowledge_signed(*, body: bytes, headers: dict[str, str]) -> DeliveryReceipt:
+    """The acknowledge API: `body` is JSON `{"delivery_id": "msg_…"}` signed like a
+    Standard Webhooks message with the secret of one of the bureau's endpoints."""
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError as exc:
+        raise RuleViolation(_("回执内容必须是 JSON。")) from exc
+    delivery_id = data.get("delivery_id") if isinstance(data, dict) else None
+    if not isinstance(delivery_id, str) or not delivery_id:
+        raise RuleViolation(_("回执缺少 delivery_id。"))
+    delivery = Delivery.objects.filter(webhook_id=delivery_id).first()
+    if delivery is None:
+        raise AcknowledgementRefused(_("签名无效或推送编号不存在。"))
+    for endpoint in BureauEndpoint.objects.filter(bureau_id=delivery.bureau_id):
+        try:
+            Webhook(endpoint.secret).verify(body, headers, json_parse=False)
+        except WebhookVerificationError:
+            continue
+        return delivery_receipt_record(
+            delivery=delivery,
+            via=ReceiptVia.ACKNOWLEDGEMENT,
+            endpoint=endpoint,
+            evidence={
+                "ack_webhook_id": headers.get("webhook-id", "")[:100],
+                "ack_timestamp": headers.get("webhook-timestamp", "")[:20],
+                "note": str(data.get("note", ""))[:200],
+            },
+        )
+    raise AcknowledgementRefused(_("签名无效或推送编号不存在。"))
+
+
+class AcknowledgementRefused(RuleViolation):
+    """The acknowledgement's signature matched no endpoint of the delivery's bureau."""
+
+
+@transaction.atomic
+def delivery_replay(*, delivery: Delivery, by: Any) -> int:
+    """Send a failed (or any) delivery again to every endpoint it was meant for, with the
+    same webhook-id; returns how many outbox messages were re-armed."""
+    delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+    if by is not None and not _district_admin(by, delivery.bureau):
+        raise RuleViolation(_("只有区系统管理员可以重新推送。"))
+    now = timezone.now()
+    rearmed = OutboxMessage.objects.filter(
+        delivery=delivery, status__in=[OutboxStatus.FAILED, OutboxStatus.PENDING]
+    ).update(
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        claimed_by="",
+        claimed_until=None,
+        finished_at=None,
+    )
+    existing = set(delivery.messages.values_list("endpoint_id", flat=True))
+    fresh = [
+        e
+        for e in BureauEndpoint.objects.filter(bureau=delivery.bureau, active=True)
+        if e.subscribes(delivery.event_type) and e.pk not in existing
+    ]
+    OutboxMessage.objects.bulk_create(
+        OutboxMessage(
+            channel=Channel.WEBHOOK,
+            delivery=delivery,
+            endpoint=e,
+            event=delivery.event_type,
+            next_attempt_at=now,
+        )
+        for e in fresh
+    )
+    before = {"status": delivery.status}
+    if delivery.status == DeliveryStatus.FAILED:
+        delivery.status = DeliveryStatus.PENDING
+        delivery.save(update_fields=["status"])
+    audit_record(
+        actor=by,
+        action="delivery.replay",
+        target=delivery,
+        before=before,
+        after={"status": delivery.status, "messages": rearmed + len(fresh)},
+        role=Role.ADMIN if by is not None else "",
+        scope=delivery.bureau.name,
+        target_label=delivery.title or delivery.webhook_id,
+    )
+    transaction.on_commit(_kick_worker)
+    return rearmed + len(fresh)
+
+
+def delivery_download_record(*, delivery: Delivery, by: Any, via: str) -> None:
+    """A document handed out (bureau inbox or signed link) is on the record."""
+    audit_sensitive_read(
+        actor=by,
+        action="delivery.download",
+        target=delivery,
+        detail={"via": via, "sha256": delivery.document_sha256},
+    )
+
+
+# --- Signed download links ------------------------------------------------------------
+
+_LINK_SALT = "zhiyin.delivery.document"
+
+
+def document_link_token(delivery: Delivery) -> str:
+    return TimestampSigner(salt=_LINK_SALT).sign(delivery.webhook_id)
+
+
+def document_link(delivery: Delivery) -> tuple[str, datetime]:
+    """An absolute, time-limited download URL for the delivery's document and its expiry."""
+    path = reverse("delivery_document", args=[document_link_token(delivery)])
+    expires = timezone.now() + timedelta(seconds=settings.DELIVERY_LINK_MAX_AGE_SECONDS)
+    return f"{settings.PUBLIC_BASE_URL}{path}", expires
+
+
+def document_link_open(token: str) -> Delivery | None:
+    """The delivery a still-valid token names, else None."""
+    try:
+        webhook_id = TimestampSigner(salt=_LINK_SALT).unsign(
+            token, max_age=settings.DELIVERY_LINK_MAX_AGE_SECONDS
+        )
+    except BadSignature:
+        return None
+    return Delivery.objects.filter(webhook_id=webhook_id).exclude(document_path="").first()
