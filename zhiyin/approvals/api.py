@@ -213,8 +213,8 @@ def inbox(request: HttpRequest, limit: int = 100) -> list[InboxItemOut]:
 def request_create(
     request: HttpRequest,
     payload: Form[RequestIn],
-    documents: File[list[UploadedFile]] | None = None,
-    attachments: File[list[UploadedFile]] | None = None,
+    documents: File[list[UploadedFile] | None] = None,
+    attachments: File[list[UploadedFile] | None] = None,
 ) -> Status[RequestDetailOut]:
     person = _person(request)
     access = access_for(person)

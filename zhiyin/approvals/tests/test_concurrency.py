@@ -50,21 +50,30 @@ def test_approve_and_reject_of_the_same_step_at_once_give_one_outcome(
     assert final.status in (RequestStatus.IN_APPROVAL, RequestStatus.REJECTED)
 
 
-def test_withdraw_racing_an_approval_gives_one_outcome(world: World, catalog: Catalog) -> None:
-    request = seal_request_submit(request=request_make(world, catalog.matter), by=world.sn_clerk)
-    view_documents(request, world.sn_leader1)
+def test_withdraw_racing_the_first_signature_of_a_step_gives_one_outcome(
+    world: World, catalog: Catalog
+) -> None:
+    request = seal_request_submit(
+        request=request_make(world, catalog.joint_matter), by=world.sn_clerk
+    )
+    view_documents(request, world.sn_secretary)
+    request = seal_request_approve(request=request, by=world.sn_secretary)
+    view_documents(request, world.sn_custodian1)
     results = run_concurrently(
         [
-            lambda: seal_request_approve(request=request, by=world.sn_leader1),
+            lambda: seal_request_approve(request=request, by=world.sn_custodian1),
             lambda: seal_request_withdraw(request=request, by=world.sn_clerk),
         ]
     )
     assert _outcomes(results) == (1, 1)
     final = SealRequest.objects.get(pk=request.pk)
+    joint_step = request.steps.get(position=2)
     if final.status == RequestStatus.WITHDRAWN:
-        assert not StepDecision.objects.filter(step__request=request).exists()
+        assert not StepDecision.objects.filter(step=joint_step).exists()
+        assert joint_step.status == StepStatus.CANCELLED
     else:
         assert final.status == RequestStatus.IN_APPROVAL
+        assert StepDecision.objects.filter(step=joint_step).count() == 1
 
 
 def test_two_custodians_signing_a_joint_step_at_once_approve_it_once(
