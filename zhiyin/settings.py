@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "zhiyin.catalog",
     "zhiyin.delivery",
     "zhiyin.approvals",
+    "zhiyin.portal",
 ]
 
 MIDDLEWARE = [
@@ -303,3 +304,6 @@ SMS_SENDER = env_str("SMS_SENDER", "zhiyin.delivery.channels.ConsoleSmsSender")
 #: Staff platform (政务工作平台 / DingTalk-style robot) webhook for work notices; empty = off.
 STAFF_PLATFORM_WEBHOOK_URL = env_str("STAFF_PLATFORM_WEBHOOK_URL", "")
 STAFF_PLATFORM_WEBHOOK_SECRET = env_str("STAFF_PLATFORM_WEBHOOK_SECRET", "")
+
+# Resident portal: mirror seal-request progress onto applications (and tell residents).
+PERIODIC_TASKS.append(("zhiyin.portal.tasks.applications_sync", 60))
