@@ -36,6 +36,9 @@ LINE_PT = 28.0
 SEAL_ROOM_BELOW_PT = 150.0  # lower half of the seal plus the verification QR code
 
 
+_POSITION_KEYWORD = "zhiyin-seal-position:"
+
+
 class DocumentError(ValueError):
     """The document cannot be produced as asked; the message is for the person asking."""
 
@@ -83,6 +86,9 @@ class _SealAnchor(Flowable):  # type: ignore[misc]  # reportlab ships no type hi
     def draw(self) -> None:
         x, y = self.canv.absolutePosition(self.x_offset, self.y_offset)
         self.position = SealPosition(page=self.canv.getPageNumber() - 1, x=x, y=y)
+        # Written into the document so the sealing step finds the place again from the
+        # stored bytes alone (the document is built at request time, sealed later).
+        self.canv.setKeywords(f"{_POSITION_KEYWORD}{self.position.page},{x:.2f},{y:.2f}")
 
 
 def certificate_pdf_build(
@@ -172,3 +178,22 @@ def certificate_pdf_build(
     if anchor.position is None:
         raise DocumentError("证明版面生成失败：未能确定盖章位置。")
     return CertificatePdf(pdf=out.getvalue(), seal_position=anchor.position)
+
+
+def seal_position_read(pdf_bytes: bytes) -> SealPosition | None:
+    """The seal place a certificate built here recorded in its keywords, if any."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        info = PdfFileReader(io.BytesIO(pdf_bytes), strict=False).trailer_view.get("/Info")
+        keywords = str(info.get_object().get("/Keywords", "")) if info is not None else ""
+    except Exception:  # an unreadable PDF simply has no recorded position
+        return None
+    for word in keywords.split():
+        if word.startswith(_POSITION_KEYWORD):
+            try:
+                page, x, y = word[len(_POSITION_KEYWORD) :].split(",")
+                return SealPosition(page=int(page), x=float(x), y=float(y))
+            except ValueError:
+                return None
+    return None

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from zhiyin.seals.models import Seal
+
+
+class SealingForm(forms.Form):
+    """The custodian's choices. The click position (``at.x``/``at.y`` from the page
+    image) is read by the view, since it is not a named field."""
+
+    seals = forms.ModelMultipleChoiceField(
+        queryset=Seal.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label=_("加盖的电子印章"),
+        error_messages={"required": _("请至少选择一枚电子印章。")},
+    )
+    document = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    page = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
+    def __init__(self, *args: Any, seals: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        seal_field = self.fields["seals"]
+        assert isinstance(seal_field, forms.ModelMultipleChoiceField)
+        seal_field.queryset = seals
+
+
+class VerifyNumberForm(forms.Form):
+    number = forms.CharField(label=_("文件编号"), max_length=60)
+
+
+class VerifyUploadForm(forms.Form):
+    file = forms.FileField(label=_("上传要核验的 PDF 文件"))
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                _("文件太大（最大 %(mb)d MB）。") % {"mb": settings.UPLOAD_MAX_BYTES // 2**20}
+            )
+        head = upload.read(5)
+        upload.seek(0)
+        if head != b"%PDF-":
+            raise forms.ValidationError(_("这不是 PDF 文件，请上传盖章后的 PDF 原件。"))
+        return upload

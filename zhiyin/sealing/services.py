@@ -1,0 +1,343 @@
+"""Applying electronic seals to approved documents, and building certificate documents.
+
+Sealing is the custodian step's completion (DESIGN.md, Workflow): it happens only for an
+approved request, by a custodian of the village who neither applied for nor decided it,
+on exactly the bytes whose SHA-256 was approved. Everything — confirmation, signatures,
+the `SealedDocument` rows, the request's completion and the audit events — happens in one
+transaction; a refusal leaves nothing behind but, at most, an unreferenced file named by
+its own hash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhiyin.approvals.models import RequestDocument, RequestStatus, SealRequest
+from zhiyin.approvals.services import seal_request_complete
+from zhiyin.audit.services import audit_record
+from zhiyin.catalog.models import MatterCategory, MatterTier
+from zhiyin.lib import pades, pdfdoc, stamp
+from zhiyin.orgs.errors import RuleViolation
+from zhiyin.orgs.models import Person, Role, RoleGrant
+from zhiyin.sealing.models import SealedDocument, SealingConfirmation
+from zhiyin.sealing.preview import page_count, page_size
+from zhiyin.seals.keys import seal_signer
+from zhiyin.seals.models import Seal, SealStatus
+from zhiyin.seals.selectors import electronic_seal_active
+
+PT_PER_MM = 72 / 25.4
+#: Where a seal goes on an uploaded PDF that did not record a place: the last page, right
+#: side, high enough for the QR code and number to fit beneath it.
+DEFAULT_RIGHT_MARGIN_PT = 72.0
+DEFAULT_CENTRE_Y_PT = 230.0
+#: Room between seals side by side when several organizations seal one document.
+SEAL_SPACING_PT = 12.0
+A4_WIDTH_PT = 595.28
+
+
+class DocumentMismatch(RuleViolation):
+    """The stored document no longer hashes to what was approved (blank-seal risk)."""
+
+
+@dataclass(frozen=True)
+class SealingOutcome:
+    """What a custodian's sealing did: sealed the documents, or recorded a confirmation
+    and waits for the second custodian of a joint-seal matter."""
+
+    confirmations: int
+    needed: int
+    documents: list[SealedDocument] = field(default_factory=list)
+
+    @property
+    def sealed(self) -> bool:
+        return bool(self.documents)
+
+
+def document_number(request: SealRequest, index: int) -> str:
+    """The number printed beside the seal: the request number and the document's place."""
+    return f"{request.number}-{index}"
+
+
+def verify_url(number: str) -> str:
+    return settings.PUBLIC_BASE_URL + reverse("verify_number", args=[number])
+
+
+def sealable_documents(request: SealRequest) -> list[RequestDocument]:
+    """The request's current PDFs, in the order they were added."""
+    return list(
+        request.documents.filter(superseded_at__isnull=True, content_type="application/pdf")
+        .select_related("request")
+        .order_by("pk")
+    )
+
+
+def sealing_refusal(*, request: SealRequest, by: Person) -> str | None:
+    """Why `by` may not seal `request` now, in plain Chinese; ``None`` when they may.
+    The page uses it to show or hide the form; `document_seal` enforces it."""
+    if request.status != RequestStatus.APPROVED:
+        if request.status == RequestStatus.COMPLETED:
+            return _("该申请已用印。")
+        return _("只有已批准的申请才能盖章，该申请当前状态为“%(status)s”。") % {
+            "status": request.get_status_display()
+        }
+    if (
+        not RoleGrant.objects.active()
+        .filter(person=by, role=Role.CUSTODIAN, village_id=request.village_id, group__isnull=True)
+        .exists()
+    ):
+        return _("只有本村的印章管理员可以盖章。")
+    if by.pk == request.applicant_id:
+        return _("申请人不能为自己的申请盖章，请由另一位印章管理员盖章。")
+    if request.steps.filter(decisions__person=by).exists():
+        return _("审批过该申请的人不能为其盖章（审用分离）。")
+    if not request.matter.electronic_allowed:
+        return _("该事项不允许使用电子印章。")
+    return None
+
+
+def _check_seals(request: SealRequest, seals: Sequence[Seal]) -> list[Seal]:
+    unique = list({seal.pk: seal for seal in seals}.values())
+    if not unique:
+        raise RuleViolation(_("请至少选择一枚电子印章。"))
+    if request.seal_id not in {seal.pk for seal in unique}:
+        raise RuleViolation(
+            _("所选印章中必须包括申请的印章“%(name)s”。") % {"name": request.seal.name}
+        )
+    for seal in unique:
+        if seal.village_id != request.village_id:
+            raise RuleViolation(_("“%(name)s”不是本村的印章。") % {"name": seal.name})
+        if seal.status != SealStatus.ACTIVE:
+            raise RuleViolation(
+                _("“%(name)s”当前状态为“%(status)s”，不能使用。")
+                % {"name": seal.name, "status": seal.get_status_display()}
+            )
+        if not seal.is_electronic or electronic_seal_active(seal=seal) is None:
+            raise RuleViolation(
+                _("“%(name)s”没有有效的电子印章证书，请先由管理员签发。") % {"name": seal.name}
+            )
+    # The requested seal first: the first signature is the organization that issues it.
+    return sorted(unique, key=lambda seal: seal.pk != request.seal_id)
+
+
+def _default_position(pdf: bytes, size_mm: float) -> pdfdoc.SealPosition:
+    recorded = pdfdoc.seal_position_read(pdf)
+    if recorded is not None:
+        return recorded
+    last = page_count(pdf) - 1
+    width, _height = page_size(pdf, last)
+    radius = size_mm * PT_PER_MM / 2
+    return pdfdoc.SealPosition(
+        page=last, x=width - DEFAULT_RIGHT_MARGIN_PT - radius, y=DEFAULT_CENTRE_Y_PT
+    )
+
+
+def _store(data: bytes, sha256: str) -> str:
+    name = f"sealed/{sha256[:2]}/{sha256}.pdf"
+    if not default_storage.exists(name):
+        saved = default_storage.save(name, ContentFile(data))
+        if saved != name:
+            default_storage.delete(saved)
+    return name
+
+
+def _seal_one(
+    *,
+    request: SealRequest,
+    document: RequestDocument,
+    index: int,
+    seals: list[Seal],
+    by: Person,
+    position: pdfdoc.SealPosition | None,
+    now: dt.datetime,
+) -> SealedDocument:
+    pdf = document.read_bytes()
+    if hashlib.sha256(pdf).hexdigest() != document.sha256:
+        raise DocumentMismatch(
+            _(
+                "文件“%(name)s”与审批通过时的文件不一致（SHA-256 不符），不能盖章。"
+                "请联系管理员核查存储。"
+            )
+            % {"name": document.original_name}
+        )
+    number = document_number(request, index)
+    link = verify_url(number)
+    for offset, seal in enumerate(seals):
+        size_mm = float(seal.diameter_mm)
+        place = position or _default_position(pdf, size_mm)
+        step = offset * (size_mm * PT_PER_MM + SEAL_SPACING_PT)
+        electronic = electronic_seal_active(seal=seal)
+        assert electronic is not None  # checked in _check_seals, same transaction
+        try:
+            pdf = pades.seal_pdf(
+                pdf,
+                signer=seal_signer(electronic),
+                stamp_png=stamp.stamp_render(
+                    name=seal.name, purpose=seal.purpose, diameter_mm=size_mm, dpi=600
+                ),
+                page=place.page,
+                x=place.x - step,
+                y=place.y,
+                size_mm=size_mm,
+                document_number=number,
+                verify_url=link,
+                field_name=f"Seal-{seal.pk}",
+                timestamp_url=settings.SEAL_TIMESTAMP_URL or None,
+            )
+        except (pades.SealError, stamp.StampError) as exc:
+            raise RuleViolation(str(exc)) from exc
+    sha256 = hashlib.sha256(pdf).hexdigest()
+    sealed = SealedDocument.objects.create(
+        number=number,
+        sha256=sha256,
+        file=_store(pdf, sha256),
+        size=len(pdf),
+        request=request,
+        source_document=document,
+        matter_name=request.matter.name,
+        organization_name="、".join(seal.name for seal in seals),
+        sealed_at=now,
+        sealed_by=by,
+        signatures=len(seals),
+    )
+    audit_record(
+        actor=by,
+        action="sealed_document.create",
+        target=sealed,
+        after={
+            "number": number,
+            "sha256": sha256,
+            "source_sha256": document.sha256,
+            "request": request.number,
+            "seals": [seal.code for seal in seals],
+        },
+        role=Role.CUSTODIAN,
+        scope=request.village.name,
+    )
+    return sealed
+
+
+@transaction.atomic
+def document_seal(
+    *,
+    request: SealRequest,
+    seals: Sequence[Seal],
+    by: Person,
+    position: pdfdoc.SealPosition | None = None,
+) -> SealingOutcome:
+    """Seal every current PDF of an approved request and complete the request.
+
+    `position` is the seal centre chosen on the page preview; without it each document
+    gets its template's recorded place, or the lower right of its last page. Further
+    seals go to the left of the first, each an incremental signature of its own. For a
+    joint-seal matter the first custodian's call only records a confirmation.
+    """
+    request = (
+        SealRequest.objects.select_for_update()
+        .select_related("village", "matter", "seal", "applicant")
+        .get(pk=request.pk)
+    )
+    refusal = sealing_refusal(request=request, by=by)
+    if refusal:
+        raise RuleViolation(refusal)
+    ordered = _check_seals(request, seals)
+    documents = sealable_documents(request)
+    if not documents:
+        raise RuleViolation(_("该申请没有可加盖电子印章的 PDF 文件。"))
+    for document in documents:
+        if not document.content_matches():
+            raise DocumentMismatch(
+                _(
+                    "文件“%(name)s”与审批通过时的文件不一致（SHA-256 不符），不能盖章。"
+                    "请联系管理员核查存储。"
+                )
+                % {"name": document.original_name}
+            )
+    if position is not None:
+        pages = min(page_count(document.read_bytes()) for document in documents)
+        if not 0 <= position.page < pages:
+            raise RuleViolation(
+                _("盖章页码超出范围：第%(page)d页不存在。") % {"page": position.page + 1}
+            )
+
+    needed = 2 if request.matter.tier == MatterTier.JOINT_SEAL else 1
+    SealingConfirmation.objects.get_or_create(request=request, person=by)
+    confirmations = SealingConfirmation.objects.filter(request=request).count()
+    if confirmations < needed:
+        audit_record(
+            actor=by,
+            action="sealing.confirm",
+            target=request,
+            after={"confirmations": confirmations, "needed": needed},
+            role=Role.CUSTODIAN,
+            scope=request.village.name,
+        )
+        return SealingOutcome(confirmations=confirmations, needed=needed)
+
+    now = timezone.now()
+    sealed = [
+        _seal_one(
+            request=request,
+            document=document,
+            index=index,
+            seals=ordered,
+            by=by,
+            position=position,
+            now=now,
+        )
+        for index, document in enumerate(documents, start=1)
+    ]
+    seal_request_complete(request=request, by=by)
+    return SealingOutcome(confirmations=confirmations, needed=needed, documents=sealed)
+
+
+def certificate_document_build(*, request: SealRequest) -> bytes:
+    """The PDF of a certificate matter (证明类), from the request's data.
+
+    The document number printed is the one the sealed file will carry
+    (``<request number>-1``: a certificate request has this one document), and the seal
+    place is recorded inside the PDF for `document_seal` to find. The person is named
+    with their ID number masked, as on every page of Zhiyin.
+    """
+    matter = request.matter
+    if matter.category != MatterCategory.CERTIFICATE:
+        raise RuleViolation(_("只有证明类事项才能按模板生成文件。"))
+    village = request.village
+    paragraphs = []
+    subject = request.on_behalf_of
+    if subject is not None:
+        home = village.name + (subject.home_group.name if subject.home_group else "")
+        identity = (
+            _("（身份证号 %(id)s）") % {"id": subject.id_number_masked} if subject.id_number else ""
+        )
+        paragraphs.append(
+            _("兹证明%(name)s%(identity)s系%(home)s村民。")
+            % {"name": subject.real_name, "identity": identity, "home": home}
+        )
+    purpose = request.purpose.strip().rstrip("。")
+    paragraphs.append(_("%(purpose)s，情况属实。") % {"purpose": purpose})
+    paragraphs.append(_("特此证明。"))
+    title = matter.name if matter.name.endswith("证明") else _("证明")
+    addressee = matter.target_bureau.name if matter.target_bureau else ""
+    try:
+        built = pdfdoc.certificate_pdf_build(
+            title=title,
+            paragraphs=paragraphs,
+            document_number=document_number(request, 1),
+            organization_name=request.seal.name,
+            issued_on=timezone.localdate(),
+            addressee=addressee,
+        )
+    except (pdfdoc.DocumentError, stamp.StampError) as exc:
+        raise RuleViolation(str(exc)) from exc
+    return built.pdf
