@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "zhiyin.catalog",
     "zhiyin.delivery",
     "zhiyin.approvals",
+    "zhiyin.sealing",
     "zhiyin.portal",
 ]
 
