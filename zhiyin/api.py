@@ -18,3 +18,7 @@ api.add_router("/requests/", approvals_router)
 from zhiyin.catalog.api import router as catalog_router  # noqa: E402  # routers join the one api
 
 api.add_router("/catalog/", catalog_router)
+
+from zhiyin.sealing.api import router as verification_router  # noqa: E402  # routers join the one api
+
+api.add_router("/verify/", verification_router)
