@@ -1,0 +1,46 @@
+/* Live subsidy amount while the resident types. The server recomputes it on submission;
+   this is only a preview. Money in cents (integers), so 0.1 + 0.2 never shows up. */
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-subsidy]");
+  if (!form) { return; }
+  var cfg = JSON.parse(form.getAttribute("data-subsidy"));
+  var out = document.getElementById("amount");
+  function cents(text) {
+    var m = /^\s*(\d+)(?:\.(\d{1,2}))?\s*$/.exec(text || "");
+    if (!m) { return null; }
+    return parseInt(m[1], 10) * 100 + parseInt(((m[2] || "") + "00").slice(0, 2), 10);
+  }
+  function value(key) {
+    var el = form.elements[key];
+    if (el) {
+      if (el.length && !el.tagName) {
+        for (var i = 0; i < el.length; i++) { if (el[i].checked) { return el[i].value; } }
+        return "";
+      }
+      return el.value;
+    }
+    return cfg.known[key] || "";
+  }
+  function rateCents() {
+    if (cfg.rule === "per_crop_area") {
+      var n = parseInt(value(cfg.count), 10);
+      if (!(n >= 1 && n <= cfg.rates.length)) { return null; }
+      var sum = 0;
+      for (var i = 0; i < n; i++) { sum += cents(String(cfg.rates[i])); }
+      return sum;
+    }
+    var r = cfg.rates[value(cfg.choice)];
+    return r === undefined ? null : cents(String(r));
+  }
+  function show() {
+    var area = cents(value(cfg.area));
+    var rate = rateCents();
+    if (area === null || rate === null) { out.textContent = "—"; return; }
+    var total = Math.round(area * rate / 100);
+    out.textContent = Math.floor(total / 100) + "." + String(100 + (total % 100)).slice(1) + " 元";
+  }
+  form.addEventListener("input", show);
+  form.addEventListener("change", show);
+  show();
+}());

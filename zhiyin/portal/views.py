@@ -1,0 +1,545 @@
+"""Resident pages (mobile first) and the clerk's pages for applications."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from zhiyin.audit.services import audit_record_standalone
+from zhiyin.catalog.selectors import negative_list_match
+from zhiyin.lib.idcard import id_number_mask
+from zhiyin.orgs.errors import RuleViolation
+from zhiyin.orgs.models import Person, Role
+from zhiyin.orgs.selectors import access_for
+from zhiyin.portal import selectors as sel
+from zhiyin.portal.formdef import (
+    FieldErrors,
+    answers_clean,
+    fields_of,
+    pages_of,
+    subsidy_amount,
+    subsidy_rate_text,
+)
+from zhiyin.portal.forms import AskForm, CodeForm, PhoneForm, RegisterFileForm
+from zhiyin.portal.identity import IdentityError, identity_provider
+from zhiyin.portal.models import ApplicationStatus, Service, Subsidy
+from zhiyin.portal.prefill import prefill_for
+from zhiyin.portal.services import (
+    application_accept,
+    application_resubmit,
+    application_submit,
+    application_sync,
+    application_withdraw,
+    login_code_send,
+    login_code_verify,
+    register_import,
+    seals_for_application,
+)
+from zhiyin.seals.models import Seal
+
+BACKEND = "zhiyin.orgs.auth.PhoneOrUsernameBackend"
+
+
+def _person(request: HttpRequest) -> Person:
+    assert isinstance(request.user, Person)  # login_required ran first
+    return request.user
+
+
+def _resident(request: HttpRequest) -> Person:
+    person = _person(request)
+    if not access_for(person).has_role(Role.RESIDENT) or person.home_village_id is None:
+        raise PermissionDenied
+    return person
+
+
+def _clerk_access(request: HttpRequest) -> Any:
+    access = access_for(_person(request))
+    if not sel.clerk_village_ids(access):
+        raise PermissionDenied
+    return access
+
+
+# --- login -----------------------------------------------------------------------------
+
+
+def portal_login(request: HttpRequest) -> HttpResponse:
+    """Phone number, then a one-time code; password and the citizen app as alternatives."""
+    if request.user.is_authenticated:
+        return redirect("portal_home")
+    context: dict[str, Any] = {"provider": identity_provider()}
+    if request.method == "POST" and "code" in request.POST:
+        code_form = CodeForm(request.POST)
+        if code_form.is_valid():
+            try:
+                person = login_code_verify(
+                    phone=code_form.cleaned_data["phone"], code=code_form.cleaned_data["code"]
+                )
+            except RuleViolation as exc:
+                code_form.add_error("code", exc.message)
+            else:
+                login(request, person, backend=BACKEND)
+                return redirect("portal_home")
+        context["code_form"] = code_form
+        return render(request, "portal/login.html", context)
+    phone_form = PhoneForm(request.POST or None)
+    if request.method == "POST" and phone_form.is_valid():
+        phone = phone_form.cleaned_data["phone"]
+        try:
+            code = login_code_send(phone=phone)
+        except RuleViolation as exc:
+            phone_form.add_error("phone", exc.message)
+        else:
+            from django.conf import settings
+
+            context["dev_code"] = code if settings.DEBUG else None
+            context["code_form"] = CodeForm(initial={"phone": phone})
+            context["phone"] = phone
+            return render(request, "portal/login.html", context)
+    context["phone_form"] = phone_form
+    return render(request, "portal/login.html", context)
+
+
+def portal_idp_start(request: HttpRequest) -> HttpResponse:
+    provider = identity_provider()
+    if provider is None:
+        raise PermissionDenied
+    state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    request.session["portal_oidc"] = {"state": state, "nonce": nonce}
+    url = provider.authorization_url(
+        redirect_uri=request.build_absolute_uri(reverse("portal_idp_callback")),
+        state=state,
+        nonce=nonce,
+    )
+    return redirect(url)
+
+
+def portal_idp_callback(request: HttpRequest) -> HttpResponse:
+    provider = identity_provider()
+    if provider is None:
+        raise PermissionDenied
+    expected = request.session.pop("portal_oidc", None) or {}
+    state, code = request.GET.get("state", ""), request.GET.get("code", "")
+    failed = _("身份认证没有成功，请重试或用手机验证码登录。")
+    if not code or not expected or not secrets.compare_digest(state, str(expected.get("state"))):
+        messages.error(request, failed)
+        return redirect("portal_login")
+    try:
+        identity = provider.identity_from_code(
+            code=code,
+            redirect_uri=request.build_absolute_uri(reverse("portal_idp_callback")),
+            nonce=str(expected.get("nonce")),
+        )
+    except IdentityError as exc:
+        audit_record_standalone(
+            actor=None, action="person.login_failed", target_label=str(exc)[:200]
+        )
+        messages.error(request, failed)
+        return redirect("portal_login")
+    person = Person.objects.filter(id_number=identity.id_number, is_active=True).first()
+    if person is None:
+        messages.error(request, _("没有找到与您身份证号对应的账号，请联系村委会登记。"))
+        return redirect("portal_login")
+    login(request, person, backend=BACKEND)
+    audit_record_standalone(actor=person, action="person.login", after={"method": provider.name})
+    return redirect("portal_home")
+
+
+# --- resident --------------------------------------------------------------------------
+
+
+@login_required(login_url="portal_login")
+def portal_home(request: HttpRequest) -> HttpResponse:
+    person = _resident(request)
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "services": sel.services_for(person=person),
+            "applications": sel.applications_of(person=person)[:50],
+        },
+    )
+
+
+@login_required(login_url="portal_login")
+def portal_ask(request: HttpRequest) -> HttpResponse:
+    """ "What do you need?" — a negative-list certificate gets the reason and where to go."""
+    person = _resident(request)
+    form = AskForm(request.GET or None)
+    context: dict[str, Any] = {"form": form}
+    if form.is_valid():
+        need = form.cleaned_data["need"]
+        context["item"] = negative_list_match(need, district=person.home_village.district)
+        context["matches"] = [
+            s for s in sel.services_for(person=person) if need[:2] in s.name or s.name[:2] in need
+        ]
+    return render(request, "portal/ask.html", context)
+
+
+def _wizard(request: HttpRequest, service: Service) -> dict[str, Any]:
+    data: dict[str, Any] = request.session.get(f"portal:{service.code}") or {}
+    return data
+
+
+def _wizard_save(request: HttpRequest, service: Service, data: dict[str, Any]) -> None:
+    request.session[f"portal:{service.code}"] = data
+
+
+def _applicant(request: HttpRequest, wizard: dict[str, Any]) -> Person:
+    """Whom the form is for: the resident, or the resident a clerk files for."""
+    if wizard.get("for"):
+        return sel.resident_get_for_clerk(
+            access=access_for(_person(request)), pk=int(wizard["for"])
+        )
+    return _resident(request)
+
+
+def _subsidy(service: Service) -> Subsidy | None:
+    return Subsidy.objects.filter(service=service).first()
+
+
+@login_required(login_url="portal_login")
+def portal_service(request: HttpRequest, code: str) -> HttpResponse:
+    person = _person(request)
+    for_pk = request.GET.get("for", "")
+    if for_pk.isdigit():
+        resident = sel.resident_get_for_clerk(access=access_for(person), pk=int(for_pk))
+    else:
+        resident = _resident(request)
+    service = sel.service_get(district_id=resident.home_village.district_id, code=code)
+    if request.method == "POST":
+        _wizard_save(
+            request, service, {"answers": {}, "for": resident.pk if resident != person else None}
+        )
+        return redirect("portal_step", code=code, page=pages_of(service)[0])
+    subsidy = _subsidy(service)
+    return render(
+        request,
+        "portal/service.html",
+        {
+            "service": service,
+            "resident": resident,
+            "on_behalf": resident != person,
+            "rates": subsidy_rate_text(subsidy) if subsidy else "",
+            "subsidy": subsidy,
+        },
+    )
+
+
+def _field_rows(
+    service: Service, resident: Person, answers: dict[str, str], page: int | None
+) -> list[dict[str, Any]]:
+    prefill = prefill_for(resident)
+    rows = []
+    for f in fields_of(service):
+        if page is not None and f.page != page:
+            continue
+        known = prefill.get(f.prefill) if f.prefill else None
+        value = answers.get(f.key) or (known.value if known else "")
+        fixed = bool(known and known.fixed)
+        shown = id_number_mask(value) if f.type == "id_number" and value else value
+        rows.append(
+            {"f": f, "value": value, "shown": shown, "fixed": fixed, "prefilled": bool(known)}
+        )
+    return rows
+
+
+def _amount_attrs(service: Service, answers: dict[str, str]) -> dict[str, Any] | None:
+    subsidy = _subsidy(service)
+    if subsidy is None:
+        return None
+    config = {
+        "rule": subsidy.rule,
+        "area": subsidy.area_field,
+        "count": subsidy.count_field,
+        "choice": subsidy.choice_field,
+        "rates": subsidy.rates,
+        "known": answers,
+    }
+    return {
+        "json": json.dumps(config, ensure_ascii=False),
+        "amount": subsidy_amount(subsidy, answers),
+    }
+
+
+@login_required(login_url="portal_login")
+def portal_step(request: HttpRequest, code: str, page: int) -> HttpResponse:
+    """One screen of a long form; answers are kept in the session until the last one."""
+    wizard_service = Service.objects.filter(code=code, is_active=True).first()
+    if wizard_service is None:
+        return redirect("portal_home")
+    wizard = _wizard(request, wizard_service)
+    resident = _applicant(request, wizard)
+    district_id = resident.home_village.district_id
+    service = sel.service_get(district_id=district_id, code=code)
+    pages = pages_of(service)
+    if page not in pages:
+        return redirect("portal_step", code=code, page=pages[0])
+    answers: dict[str, str] = dict(wizard.get("answers", {}))
+    fields = [f for f in fields_of(service) if f.page == page]
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        rows = _field_rows(service, resident, answers, page)
+        fixed = {r["f"].key: r["value"] for r in rows if r["fixed"]}
+        try:
+            answers.update(answers_clean(fields, dict(request.POST.items()), fixed=fixed))
+        except FieldErrors as exc:
+            errors = exc.errors
+            answers.update(
+                {f.key: str(request.POST.get(f.key, "")) for f in fields if f.key not in fixed}
+            )
+        if not errors:
+            wizard["answers"] = answers
+            _wizard_save(request, service, wizard)
+            later = [p for p in pages if p > page]
+            if later:
+                return redirect("portal_step", code=code, page=later[0])
+            return redirect("portal_confirm", code=code)
+    rows = _field_rows(service, resident, answers, page)
+    for row in rows:
+        row["error"] = errors.get(row["f"].key, "")
+    position = pages.index(page)
+    return render(
+        request,
+        "portal/step.html",
+        {
+            "service": service,
+            "rows": rows,
+            "page": page,
+            "number": position + 1,
+            "total": len(pages) + 1,
+            "back": pages[position - 1] if position else None,
+            "amount": _amount_attrs(service, answers),
+            "resident": resident,
+        },
+    )
+
+
+@login_required(login_url="portal_login")
+def portal_confirm(request: HttpRequest, code: str) -> HttpResponse:
+    """Last screen: check the answers and the amount, add the evidence, submit."""
+    wizard_service = Service.objects.filter(code=code, is_active=True).first()
+    if wizard_service is None:
+        return redirect("portal_home")
+    wizard = _wizard(request, wizard_service)
+    resident = _applicant(request, wizard)
+    service = sel.service_get(district_id=resident.home_village.district_id, code=code)
+    answers: dict[str, str] = dict(wizard.get("answers", {}))
+    person = _person(request)
+    error = ""
+    if request.method == "POST":
+        files = {str(a["key"]): request.FILES.getlist(str(a["key"])) for a in service.attachments}
+        data = {**answers}
+        try:
+            if wizard.get("application"):
+                application = sel.application_get_own(
+                    person=resident, pk=int(wizard["application"])
+                )
+                application = application_resubmit(
+                    application=application, by=person, answers=data, files=files
+                )
+            else:
+                application = application_submit(
+                    service=service, resident=resident, by=person, answers=data, files=files
+                )
+        except FieldErrors as exc:
+            first = next(f for f in fields_of(service) if f.key in exc.errors)
+            messages.error(request, exc.errors[first.key])
+            return redirect("portal_step", code=code, page=first.page)
+        except RuleViolation as exc:
+            error = exc.message
+        else:
+            request.session.pop(f"portal:{service.code}", None)
+            messages.success(request, _("已提交。您可以随时在这里查看办理进度。"))
+            if resident != person:
+                return redirect("portal_clerk")
+            return redirect("portal_application", pk=application.pk)
+    pages = pages_of(service)
+    return render(
+        request,
+        "portal/confirm.html",
+        {
+            "service": service,
+            "rows": _field_rows(service, resident, answers, None),
+            "amount": _amount_attrs(service, answers),
+            "error": error,
+            "number": len(pages) + 1,
+            "total": len(pages) + 1,
+            "back": pages[-1],
+            "resident": resident,
+            "returned": bool(wizard.get("application")),
+        },
+    )
+
+
+@login_required(login_url="portal_login")
+def portal_application(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request)
+    application = sel.application_get_own(person=person, pk=pk)
+    application_sync(application_id=application.pk)
+    application.refresh_from_db()
+    request_ = application.seal_request
+    may_withdraw = application.status in (
+        ApplicationStatus.SUBMITTED,
+        ApplicationStatus.RESUBMITTED,
+        ApplicationStatus.RETURNED,
+    ) or (
+        application.status == ApplicationStatus.PROCESSING
+        and request_ is not None
+        and not request_.steps.filter(round=request_.round, decisions__isnull=False).exists()
+    )
+    return render(
+        request,
+        "portal/application.html",
+        {
+            "application": application,
+            "timeline": sel.application_timeline(application=application),
+            "rows": _field_rows(application.service, person, application.answers, None),
+            "may_withdraw": may_withdraw,
+            "may_edit": application.status == ApplicationStatus.RETURNED,
+        },
+    )
+
+
+@login_required(login_url="portal_login")
+@require_POST
+def portal_application_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Answer a 退回: the earlier answers go back into the form, nothing is retyped."""
+    application = sel.application_get_own(person=_person(request), pk=pk)
+    if application.status != ApplicationStatus.RETURNED:
+        messages.error(request, _("只有被退回的申请可以修改。"))
+        return redirect("portal_application", pk=pk)
+    _wizard_save(
+        request,
+        application.service,
+        {"answers": dict(application.answers), "for": None, "application": application.pk},
+    )
+    return redirect(
+        "portal_step", code=application.service.code, page=pages_of(application.service)[0]
+    )
+
+
+@login_required(login_url="portal_login")
+@require_POST
+def portal_application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request)
+    application = sel.application_get_own(person=person, pk=pk)
+    try:
+        application_withdraw(application=application, by=person)
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已撤回。"))
+    return redirect("portal_application", pk=pk)
+
+
+@login_required(login_url="portal_login")
+def portal_file(request: HttpRequest, pk: int, file_pk: int) -> HttpResponseBase:
+    person = _person(request)
+    found = sel.application_file_get(
+        person=person, access=access_for(person), pk=pk, file_pk=file_pk
+    )
+    return FileResponse(
+        found.file.open("rb"), content_type=found.content_type, filename=found.original_name
+    )
+
+
+# --- clerk -----------------------------------------------------------------------------
+
+
+@login_required
+def portal_clerk(request: HttpRequest) -> HttpResponse:
+    """待受理的村民申请, and residents a clerk can file for (elderly residents)."""
+    access = _clerk_access(request)
+    query = request.GET.get("q", "").strip()
+    residents = sel.residents_to_file_for(access=access)
+    if query:
+        residents = residents.filter(real_name__contains=query)
+    services = Service.objects.filter(
+        is_active=True, district__villages__in=list(sel.clerk_village_ids(access))
+    ).distinct()
+    return render(
+        request,
+        "portal/clerk.html",
+        {
+            "applications": sel.applications_to_handle(access=access)[:200],
+            "residents": residents[:30] if query else [],
+            "services": services,
+            "q": query,
+        },
+    )
+
+
+@login_required
+def portal_clerk_application(request: HttpRequest, pk: int) -> HttpResponse:
+    access = _clerk_access(request)
+    application = sel.application_get_for_clerk(access=access, pk=pk)
+    seals = seals_for_application(application)
+    if request.method == "POST":
+        seal: Seal | None = None
+        seal_pk = request.POST.get("seal", "")
+        if seal_pk.isdigit():
+            seal = next((s for s in seals if s.pk == int(seal_pk)), None)
+        try:
+            seal_request = application_accept(
+                application=application, by=_person(request), seal=seal
+            )
+        except RuleViolation as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request, _("已生成用印申请 %(n)s 并提交审批。") % {"n": seal_request.number}
+            )
+            return redirect("seal_request_detail", pk=seal_request.pk)
+    return render(
+        request,
+        "portal/clerk_application.html",
+        {
+            "application": application,
+            "rows": _field_rows(
+                application.service, application.resident, application.answers, None
+            ),
+            "seals": seals,
+        },
+    )
+
+
+@login_required
+def portal_register_import(request: HttpRequest) -> HttpResponse:
+    person = _person(request)
+    access = access_for(person)
+    districts = [
+        g.district
+        for g in access.grants
+        if g.role == Role.ADMIN and g.village_id is None and g.bureau_id is None
+    ]
+    if not districts:
+        raise PermissionDenied
+    form = RegisterFileForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        report = register_import(
+            data=upload.read(20 * 1024 * 1024),
+            filename=upload.name or "",
+            district=districts[0],
+            by=person,
+        )
+        if report.ok:
+            messages.success(
+                request,
+                _("导入成功：新增 %(c)d 人，更新 %(u)d 人。")
+                % {"c": report.created, "u": report.updated},
+            )
+    return render(request, "portal/register_import.html", {"form": form, "report": report})
