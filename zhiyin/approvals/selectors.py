@@ -15,6 +15,7 @@ from django.http import Http404
 
 from zhiyin.approvals.models import (
     ApprovalStep,
+    DocumentView,
     RequestAttachment,
     RequestDocument,
     SealRequest,
@@ -88,6 +89,16 @@ def inbox_for(*, access: Access) -> QuerySet[ApprovalStep]:
         .exclude(decisions__person_id=access.person_id)
         .select_related("request", "request__matter", "request__applicant", "request__village")
         .order_by("deadline", "pk")
+    )
+
+
+def requests_with_unseen_documents(*, person: Person, request_ids: list[int]) -> set[int]:
+    """Of `request_ids`, those with a current document `person` has not opened (one query)."""
+    seen = DocumentView.objects.filter(person=person).values("document_id")
+    return set(
+        RequestDocument.objects.filter(request_id__in=request_ids, superseded_at__isnull=True)
+        .exclude(pk__in=seen)
+        .values_list("request_id", flat=True)
     )
 
 

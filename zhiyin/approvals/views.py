@@ -23,6 +23,7 @@ from zhiyin.approvals.selectors import (
     document_get_for,
     inbox_for,
     request_timeline,
+    requests_with_unseen_documents,
     seal_request_get_for,
     seal_requests_for,
     villages_to_apply_in,
@@ -54,14 +55,16 @@ def _person(request: HttpRequest) -> Person:
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    access = access_for(_person(request))
-    steps = list(inbox_for(access=access)[:LIST_LIMIT])
+    person = _person(request)
+    access = access_for(person)
+    steps = list(inbox_for(access=access).prefetch_related("request__documents")[:LIST_LIMIT])
+    unseen = requests_with_unseen_documents(
+        person=person, request_ids=[s.request_id for s in steps]
+    )
     now = timezone.now()
     for step in steps:
         step.overdue = step.is_overdue(now)  # type: ignore[attr-defined]  # shown by the template
-        step.unseen = unviewed_documents(  # type: ignore[attr-defined]  # shown by the template
-            request=step.request, person=_person(request)
-        ).exists()
+        step.unseen = step.request_id in unseen  # type: ignore[attr-defined]  # shown by the template
     return render(
         request,
         "approvals/inbox.html",
