@@ -120,16 +120,20 @@ def _show_names(district: District) -> bool:
     return bool(setting and setting.show_official_names)
 
 
+#: The `source_type` sealing uses when it hands a sealed seal request to delivery.
+DELIVERY_SOURCE_TYPE = "seal_request"
+
+
 def delivered_at(application: Application) -> datetime | None:
     """When the bureau acknowledged the sealed document (已送达), once delivery says so."""
-    from zhiyin.delivery import selectors as delivery_selectors
+    from zhiyin.delivery.selectors import delivery_status_for
 
-    status_for = getattr(delivery_selectors, "delivery_status_for", None)
-    if status_for is None or application.seal_request is None:
+    if application.seal_request_id is None:
         return None
-    status = status_for(request=application.seal_request)
-    moment = getattr(status, "delivered_at", None)
-    return moment if isinstance(moment, datetime) else None
+    state = delivery_status_for(
+        source_type=DELIVERY_SOURCE_TYPE, source_id=application.seal_request_id
+    )
+    return state.delivered_at
 
 
 def application_timeline(*, application: Application) -> list[TimelineRow]:

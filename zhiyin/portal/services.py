@@ -245,7 +245,8 @@ def answers_check(
         for f in fields
         if f.prefill in prefill and prefill[f.prefill].fixed
     }
-    answers = answers_clean(fields, dict(data), fixed=fixed)
+    known = {f.key: prefill[f.prefill].value for f in fields if f.prefill in prefill}
+    answers = answers_clean(fields, {**known, **dict(data)}, fixed=fixed)
     texts = " ".join(
         v for f in fields if f.type == "text" and not f.prefill for v in [answers[f.key]]
     )
