@@ -22,3 +22,7 @@ api.add_router("/catalog/", catalog_router)
 from zhiyin.sealing.api import router as verification_router  # noqa: E402  # routers join the one api
 
 api.add_router("/verify/", verification_router)
+
+from zhiyin.delivery.api import router as delivery_router  # noqa: E402  # routers join the one api
+
+api.add_router("/delivery/", delivery_router)

@@ -15,5 +15,6 @@ urlpatterns = [
     path("admin/", admin_site.urls),
     path("api/", api.urls),
     path("audit/", include("zhiyin.audit.urls")),
+    path("", include("zhiyin.delivery.urls")),
     path("portal/", include("zhiyin.portal.urls")),
 ]

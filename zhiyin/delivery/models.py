@@ -71,7 +71,10 @@ class BureauEndpoint(models.Model):
     """
 
     bureau = models.ForeignKey(
-        "orgs.Bureau", on_delete=models.PROTECT, related_name="endpoints", verbose_name=_("职能部门")
+        "orgs.Bureau",
+        on_delete=models.PROTECT,
+        related_name="endpoints",
+        verbose_name=_("职能部门"),
     )
     url = models.URLField(_("接收地址"), max_length=500)
     secret = models.CharField(_("签名密钥"), max_length=80)
@@ -120,7 +123,10 @@ class Delivery(models.Model):
 
     webhook_id = models.CharField(_("消息编号"), max_length=40, unique=True)
     bureau = models.ForeignKey(
-        "orgs.Bureau", on_delete=models.PROTECT, related_name="deliveries", verbose_name=_("职能部门")
+        "orgs.Bureau",
+        on_delete=models.PROTECT,
+        related_name="deliveries",
+        verbose_name=_("职能部门"),
     )
     event_type = models.CharField(_("事件"), max_length=60)
     payload = models.JSONField(_("内容"), default=dict)

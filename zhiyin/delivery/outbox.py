@@ -78,7 +78,7 @@ def outbox_claim(*, worker: str, limit: int = 10) -> list[Claim]:
     claims: list[Claim] = []
     with transaction.atomic():
         due = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True)
+            OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(_free(now), status=OutboxStatus.PENDING, next_attempt_at__lte=now)
             .order_by("next_attempt_at", "pk")
             .values_list("pk", flat=True)[:limit]
@@ -217,7 +217,7 @@ def outbox_complete(*, claim: Claim, worker: str, response: Response) -> None:
         success=response.ok,
     )
     message = (
-        OutboxMessage.objects.select_for_update()
+        OutboxMessage.objects.select_for_update(of=("self",))
         .filter(pk=claim.message_id, claimed_by=worker, status=OutboxStatus.PENDING)
         .select_related("delivery__bureau", "endpoint__bureau")
         .first()

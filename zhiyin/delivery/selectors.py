@@ -1,12 +1,18 @@
-"""Reads of notifications: a person sees only their own."""
+"""Reads of `delivery`: a person sees only their own notifications; a bureau officer
+only their bureau's deliveries; delivery status by source for progress pages."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
 
-from zhiyin.delivery.models import Notification
+from zhiyin.delivery.models import Delivery, DeliveryStatus, Notification
+from zhiyin.orgs.selectors import Access
 
 
 def notifications_for(*, person: Any, unread_only: bool = False) -> QuerySet[Notification]:
@@ -14,3 +20,45 @@ def notifications_for(*, person: Any, unread_only: bool = False) -> QuerySet[Not
     if unread_only:
         notes = notes.filter(read_at__isnull=True)
     return notes
+
+
+def deliveries_for(*, access: Access) -> QuerySet[Delivery]:
+    """Deliveries to the bureaus the person is an officer of."""
+    return Delivery.objects.filter(bureau_id__in=access.bureau_ids).select_related("bureau")
+
+
+def delivery_get_for(*, access: Access, pk: int) -> Delivery:
+    delivery = deliveries_for(access=access).filter(pk=pk).first()
+    if delivery is None:
+        raise Http404
+    return delivery
+
+
+@dataclass(frozen=True)
+class DeliveryState:
+    """What a progress page shows about a source's deliveries."""
+
+    status: str  # "" when nothing was sent, else a DeliveryStatus value
+    label: str
+    delivered_at: datetime | None
+    bureau_names: tuple[str, ...]
+
+
+def delivery_status_for(*, source_type: str, source_id: str | int) -> DeliveryState:
+    """Where the documents of one source (e.g. a seal request) stand: 已送达 when every
+    delivery has a receipt. The caller has already scoped the source to the viewer."""
+    deliveries = list(
+        Delivery.objects.filter(source_type=source_type, source_id=str(source_id)).select_related(
+            "bureau"
+        )
+    )
+    if not deliveries:
+        return DeliveryState("", "", None, ())
+    names = tuple(sorted({d.bureau.name for d in deliveries}))
+    statuses = {d.status for d in deliveries}
+    if statuses == {DeliveryStatus.DELIVERED}:
+        last = max(d.delivered_at for d in deliveries if d.delivered_at is not None)
+        return DeliveryState(DeliveryStatus.DELIVERED, _("已送达"), last, names)
+    if DeliveryStatus.FAILED in statuses:
+        return DeliveryState(DeliveryStatus.FAILED, _("推送失败，正在处理"), None, names)
+    return DeliveryState(DeliveryStatus.PENDING, _("推送中"), None, names)
