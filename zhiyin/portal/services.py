@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -96,14 +96,15 @@ def login_code_send(*, phone: str) -> str | None:
     return code
 
 
-@transaction.atomic
 def login_code_verify(*, phone: str, code: str) -> Person:
-    """The person the code was sent to, or RuleViolation (wrong, expired, too many tries)."""
+    """The person the code was sent to, or RuleViolation (wrong, expired, too many tries).
+
+    A wrong guess is counted outside any transaction that the refusal would roll back;
+    using the code is a conditional update, so one code logs in once."""
     phone, code = phone.strip(), code.strip()
     now = timezone.now()
     login = (
-        LoginCode.objects.select_for_update()
-        .filter(phone=phone, used_at__isnull=True, expires_at__gt=now)
+        LoginCode.objects.filter(phone=phone, used_at__isnull=True, expires_at__gt=now)
         .order_by("-created_at", "-pk")
         .first()
     )
@@ -112,18 +113,19 @@ def login_code_verify(*, phone: str, code: str) -> Person:
     if login.attempts >= CODE_MAX_ATTEMPTS:
         raise RuleViolation(_("验证码错误次数过多，请重新获取。"))
     if not hmac.compare_digest(login.code_hash, _code_hash(phone, code)):
-        login.attempts += 1
-        login.save(update_fields=["attempts"])
-        left = CODE_MAX_ATTEMPTS - login.attempts
+        LoginCode.objects.filter(pk=login.pk).update(attempts=F("attempts") + 1)
+        left = CODE_MAX_ATTEMPTS - login.attempts - 1
         if left <= 0:
             raise RuleViolation(_("验证码错误次数过多，请重新获取。"))
         raise RuleViolation(_("验证码不正确，还可以再试 %(n)d 次。") % {"n": left})
-    person = Person.objects.filter(phone=phone, is_active=True).first()
-    if person is None:
-        raise RuleViolation(_("验证码不正确。"))
-    login.used_at = now
-    login.save(update_fields=["used_at"])
-    audit_record(actor=person, action="person.login", after={"method": "sms_code"})
+    with transaction.atomic():
+        claimed = LoginCode.objects.filter(
+            pk=login.pk, used_at__isnull=True, attempts__lt=CODE_MAX_ATTEMPTS
+        ).update(used_at=now)
+        person = Person.objects.filter(phone=phone, is_active=True).first()
+        if not claimed or person is None:
+            raise RuleViolation(_("验证码已失效，请重新获取。"))
+        audit_record(actor=person, action="person.login", after={"method": "sms_code"})
     return person
 
 
