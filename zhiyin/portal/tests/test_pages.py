@@ -1,0 +1,139 @@
+"""Every portal page: anonymous, wrong role, right role in another village, in scope;
+and the step-by-step form as a resident's phone drives it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from conftest import World, client_for
+from zhiyin.orgs.models import Person
+from zhiyin.portal.models import Application
+from zhiyin.portal.services import application_submit
+from zhiyin.portal.tests.conftest import VEGETABLE_ANSWERS, Services, photo
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def application(world: World, services: Services) -> Application:
+    return application_submit(
+        service=services.vegetable,
+        resident=world.sn_resident,
+        by=world.sn_resident,
+        answers=VEGETABLE_ANSWERS,
+        files={"photo": [photo()]},
+    )
+
+
+def status(person: Person | None, url: str) -> int:
+    return client_for(person).get(url).status_code
+
+
+def test_the_resident_pages_need_a_resident(world: World, services: Services) -> None:
+    for url in ["/portal/", "/portal/services/vegetable-subsidy/", "/portal/ask/"]:
+        assert status(None, url) == 302
+        assert status(world.sn_clerk, url) == 403
+        assert status(world.bl_resident, url) == 200
+        assert status(world.sn_resident, url) == 200
+
+
+def test_a_resident_cannot_open_another_residents_application(
+    world: World, application: Application
+) -> None:
+    url = f"/portal/applications/{application.pk}/"
+    assert status(None, url) == 302
+    assert status(world.bl_resident, url) == 404
+    assert status(world.sn_clerk, url) == 404
+    assert status(world.sn_resident, url) == 200
+    file_url = f"{url}files/{application.files.get().pk}/"
+    assert status(world.bl_resident, file_url) == 404
+    assert status(world.bl_clerk, file_url) == 404
+    assert status(world.sn_clerk, file_url) == 200
+    assert status(world.sn_resident, file_url) == 200
+
+
+def test_the_clerk_pages_need_a_clerk_of_the_village(
+    world: World, application: Application
+) -> None:
+    detail = f"/portal/clerk/applications/{application.pk}/"
+    assert status(None, "/portal/clerk/") == 302
+    assert status(world.sn_resident, "/portal/clerk/") == 403
+    assert status(world.sn_secretary, "/portal/clerk/") == 403
+    assert (
+        application.number not in client_for(world.bl_clerk).get("/portal/clerk/").content.decode()
+    )
+    assert application.number in client_for(world.sn_clerk).get("/portal/clerk/").content.decode()
+    assert status(None, detail) == 302
+    assert status(world.sn_resident, detail) == 403
+    assert status(world.bl_clerk, detail) == 404
+    assert status(world.sn_clerk, detail) == 200
+
+
+def test_only_a_district_admin_opens_the_register_import(world: World) -> None:
+    url = "/portal/register/import/"
+    assert status(None, url) == 302
+    assert status(world.sn_resident, url) == 403
+    assert status(world.sn_admin, url) == 403
+    assert status(world.district_admin, url) == 200
+
+
+def test_filing_for_a_resident_needs_a_clerk_of_their_village(
+    world: World, services: Services
+) -> None:
+    url = f"/portal/services/vegetable-subsidy/?for={world.sn_resident.pk}"
+    assert status(world.bl_clerk, url) == 404
+    assert status(world.sn_leader1, url) == 404
+    assert status(world.sn_clerk, url) == 200
+
+
+def test_the_ask_page_explains_a_negative_list_certificate(
+    world: World, services: Services
+) -> None:
+    page = client_for(world.sn_resident).get("/portal/ask/", {"need": "无犯罪记录证明"})
+    text = page.content.decode()
+    assert "村里不再开具" in text and "派出所" in text
+
+
+def test_a_resident_goes_through_the_steps_and_cannot_change_fixed_fields(
+    world: World, services: Services
+) -> None:
+    client = client_for(world.sn_resident)
+    base = "/portal/services/vegetable-subsidy/"
+    assert client.post(base)["Location"] == f"{base}step/1/"
+    first = client.get(f"{base}step/1/").content.decode()
+    assert "4602**********1238" in first and "来自村民底册" in first
+    assert "H46020501" in first
+    client.post(
+        f"{base}step/1/",
+        {"id_number": "110101199003074477", "real_name": "别人", "phone": "13912345678",
+         "village": "水南村", "group": "第一村民小组"},
+    )  # fmt: skip
+    client.post(f"{base}step/2/", {"crop": "茄子"})
+    client.post(f"{base}step/3/", {"crops": "1"})
+    answer = client.post(f"{base}step/4/", {"area": "0.5"})
+    assert "不能小于 1" in answer.content.decode()
+    answer = client.post(f"{base}step/4/", {"area": "2.5"})
+    assert answer["Location"] == f"{base}confirm/"
+    confirm = client.get(f"{base}confirm/").content.decode()
+    assert "500.00 元" in confirm and 'capture="environment"' in confirm
+    answer = client.post(f"{base}confirm/", {"photo": photo(), "amount": "88888"})
+    application = Application.objects.get()
+    assert answer["Location"] == f"/portal/applications/{application.pk}/"
+    assert application.amount == Decimal("500.00")
+    assert application.answers["id_number"] == world.sn_resident.id_number
+    assert application.answers["real_name"] == "阿梅"
+    assert application.answers["phone"] == "13912345678"
+
+
+def test_a_missing_photo_is_explained_on_the_confirm_page(world: World, services: Services) -> None:
+    client = client_for(world.sn_resident)
+    base = "/portal/services/vegetable-subsidy/"
+    client.post(base)
+    session = client.session
+    session["portal:vegetable-subsidy"] = {"answers": dict(VEGETABLE_ANSWERS), "for": None}
+    session.save()
+    page = client.post(f"{base}confirm/", {})
+    assert "请上传：种植现场照片" in page.content.decode()
+    assert not Application.objects.exists()
