@@ -16,9 +16,10 @@ touches it (allowing 的/情况/一下/一个 in between), never anywhere in the
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _CERT_SUFFIX = "证明"
@@ -47,7 +48,9 @@ class Pattern:
     core: re.Pattern[str] | None
 
 
-def pattern_build(key: int, name: str, aliases: Iterable[str]) -> Pattern:
+@functools.lru_cache(maxsize=2048)
+def pattern_build(key: int, name: str, aliases: tuple[str, ...]) -> Pattern:
+    """Compiled once per (item, wording): the same item is matched on every request."""
     terms = {normalize(t) for t in (name, *aliases)}
     terms.discard("")
     cores = sorted(

@@ -11,7 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from zhiyin.catalog.matching import Pattern, pattern_build, pattern_match
+from zhiyin.catalog.matching import pattern_build, pattern_match
 from zhiyin.catalog.models import ChainStep, Matter, NegativeListItem
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import District, Role
@@ -73,15 +73,12 @@ def negative_list_for(*, district: District | None = None) -> QuerySet[NegativeL
     return NegativeListItem.objects.filter(q).order_by("district_id", "pk")
 
 
-def _patterns(items: list[NegativeListItem]) -> list[Pattern]:
-    return [pattern_build(i, item.name, item.aliases) for i, item in enumerate(items)]
-
-
 def negative_list_match(text: str, *, district: District | None = None) -> NegativeListItem | None:
     """The negative-list item `text` asks for (name, alias, or name core), if any."""
-    items = list(negative_list_for(district=district))
-    index = pattern_match(_patterns(items), text)
-    return None if index is None else items[index]
+    rows = negative_list_for(district=district).values_list("pk", "name", "aliases")
+    patterns = [pattern_build(pk, name, tuple(aliases)) for pk, name, aliases in rows]
+    key = pattern_match(patterns, text)
+    return None if key is None else NegativeListItem.objects.get(pk=key)
 
 
 def negative_list_check(text: str, district: District | None = None) -> None:
