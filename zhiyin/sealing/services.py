@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -27,6 +28,7 @@ from zhiyin.approvals.models import RequestDocument, RequestStatus, SealRequest
 from zhiyin.approvals.services import seal_request_complete
 from zhiyin.audit.services import audit_record
 from zhiyin.catalog.models import MatterCategory, MatterTier
+from zhiyin.delivery.services import delivery_document_sealed
 from zhiyin.lib import pades, pdfdoc, stamp
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Person, Role, RoleGrant
@@ -107,7 +109,10 @@ def sealing_refusal(*, request: SealRequest, by: Person) -> str | None:
 
 
 def _check_seals(request: SealRequest, seals: Sequence[Seal]) -> list[Seal]:
-    unique = list({seal.pk: seal for seal in seals}.values())
+    # Read again, locked: the caller's objects may predate a suspension.
+    unique = list(
+        Seal.objects.select_for_update().filter(pk__in=[seal.pk for seal in seals]).order_by("pk")
+    )
     if not unique:
         raise RuleViolation(_("请至少选择一枚电子印章。"))
     if request.seal_id not in {seal.pk for seal in unique}:
@@ -298,7 +303,40 @@ def document_seal(
         for index, document in enumerate(documents, start=1)
     ]
     seal_request_complete(request=request, by=by)
+    if request.matter.target_bureau is not None:
+        for sealed_document in sealed:
+            delivery_document_sealed(
+                bureau=request.matter.target_bureau,
+                event_payload=sealed_delivery_payload(request, sealed_document),
+                document_path=sealed_document.file.name,
+                document_sha256=sealed_document.sha256,
+                source_type="approvals.sealrequest",
+                source_id=request.pk,
+                title=f"{request.number} {request.matter.name}",
+                filename=f"{sealed_document.number}.pdf",
+            )
     return SealingOutcome(confirmations=confirmations, needed=needed, documents=sealed)
+
+
+def sealed_delivery_payload(request: SealRequest, document: SealedDocument) -> dict[str, Any]:
+    """What the receiving bureau learns about a sealed document (docs/integration.md)."""
+    return {
+        "request": {
+            "number": request.number,
+            "matter": request.matter.name,
+            "village": request.village.name,
+            "purpose": request.purpose,
+            "stamp_count": request.stamp_count,
+            "on_behalf_of": str(request.on_behalf_of) if request.on_behalf_of_id else "",
+            "completed_at": request.completed_at.isoformat() if request.completed_at else "",
+        },
+        "sealed_document": {
+            "number": document.number,
+            "organization": document.organization_name,
+            "sealed_at": document.sealed_at.isoformat(),
+            "verify_url": verify_url(document.number),
+        },
+    }
 
 
 def certificate_document_build(*, request: SealRequest) -> bytes:

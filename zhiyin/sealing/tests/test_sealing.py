@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
@@ -59,11 +61,7 @@ def test_pyhanko_validates_the_sealed_file_against_the_district_root(sealing: Se
     ).documents
     root_pem = DistrictCA.objects.get().certificate_pem.encode()
     root = asn1_x509.Certificate.load(
-        x509.load_pem_x509_certificate(root_pem).public_bytes(
-            __import__(
-                "cryptography.hazmat.primitives.serialization", fromlist=["Encoding"]
-            ).Encoding.DER
-        )
+        x509.load_pem_x509_certificate(root_pem).public_bytes(serialization.Encoding.DER)
     )
     reader = PdfFileReader(io.BytesIO(sealed.read_bytes()), strict=False)
     [signature] = reader.embedded_signatures
@@ -179,11 +177,7 @@ def test_the_applicant_may_not_seal_their_own_request(sealing: Sealing) -> None:
         place_of_use="村委会",
         purpose="流转合同",
         group=world.sn_group1,
-        documents=[
-            __import__("django.core.files.uploadedfile", fromlist=["x"]).SimpleUploadedFile(
-                "合同.pdf", pdf_document(), content_type="application/pdf"
-            )
-        ],
+        documents=[SimpleUploadedFile("合同.pdf", pdf_document(), content_type="application/pdf")],
     )
     from zhiyin.approvals.services import (
         document_view_record,
@@ -250,6 +244,7 @@ def test_seals_must_include_the_requested_one_and_be_usable(sealing: Sealing) ->
 
 
 def _render(pdf: bytes, tmp_path: Path) -> Image.Image:
+    tmp_path.mkdir(exist_ok=True)
     path = tmp_path / "page.pdf"
     path.write_bytes(pdf)
     subprocess.run(
@@ -291,11 +286,9 @@ def test_the_rendered_page_shows_the_seal_at_the_template_place(
         request=request, seals=[world.sn_committee_seal], by=world.sn_custodian1
     ).documents
     radius = 21 * 72 / 25.4
-    before = _render(source, tmp_path / "a" if (tmp_path / "a").mkdir() is None else tmp_path)
+    before = _render(source, tmp_path / "before")
     assert _red_pixels(before, (place.x, place.y), radius) == 0
-    after = _render(
-        sealed.read_bytes(), tmp_path / "b" if (tmp_path / "b").mkdir() is None else tmp_path
-    )
+    after = _render(sealed.read_bytes(), tmp_path / "after")
     assert _red_pixels(after, (place.x, place.y), radius) > 300
     assert _red_pixels(after, (100, 700), 40) == 0
 

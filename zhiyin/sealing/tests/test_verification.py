@@ -1,0 +1,181 @@
+"""The public verification page and its JSON twin: a genuine sealed file, a one-byte
+change, an update appended after sealing, a seal from a foreign root, a revoked seal and
+an unknown number — each told apart, in plain Chinese, and by poppler where it can."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+from conftest import client_for
+from zhiyin.lib import pades, pki, stamp
+from zhiyin.lib.signer import SoftwareSealSigner
+from zhiyin.sealing.models import SealedDocument
+from zhiyin.sealing.services import document_seal
+from zhiyin.sealing.tests.conftest import Sealing, approved_request, pdfsig
+from zhiyin.seals.services import seal_suspend
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sealed(sealing: Sealing) -> SealedDocument:
+    request = approved_request(sealing)
+    [document] = document_seal(
+        request=request, seals=[sealing.world.sn_committee_seal], by=sealing.world.sn_custodian1
+    ).documents
+    return document
+
+
+def _upload_page(data: bytes, number: str = "") -> str:
+    url = f"/verify/{number}/" if number else "/verify/"
+    response = client_for(None).post(
+        url, {"file": SimpleUploadedFile("文件.pdf", data, content_type="application/pdf")}
+    )
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _upload_api(data: bytes) -> dict[str, object]:
+    response = client_for(None).post("/api/verify/", {"file": SimpleUploadedFile("文件.pdf", data)})
+    assert response.status_code == 200
+    result: dict[str, object] = json.loads(response.content)
+    return result
+
+
+def _appended(data: bytes) -> bytes:
+    writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+    patch = generic.StreamObject(stream_data=b"1 1 1 rg 60 300 300 80 re f")
+    writer.add_stream_to_page(0, writer.add_object(patch))  # type: ignore[no-untyped-call]  # unannotated in pyHanko
+    out = io.BytesIO()
+    writer.write(out)  # type: ignore[no-untyped-call]  # unannotated in pyHanko
+    return out.getvalue()
+
+
+def test_the_qr_target_names_organization_matter_and_time_and_nothing_personal(
+    sealed: SealedDocument,
+) -> None:
+    response = client_for(None).get(f"/verify/{sealed.number}/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "真实有效" in page
+    assert "水南村村民委员会" in page and "居住证明" in page and sealed.number in page
+    # The applicant, the resident's ID number and the custodian stay off the public page.
+    for private in ("小林", "符姐", "460205199001011238", "4602"):
+        assert private not in page
+    api = json.loads(client_for(None).get(f"/api/verify/{sealed.number}").content)
+    assert api["ok"] is True and api["status"] == "valid"
+    assert api["document"]["organization"] == "水南村村民委员会"
+    assert api["document"]["matter"] == "居住证明"
+
+
+def test_an_uploaded_genuine_file_is_confirmed(sealed: SealedDocument) -> None:
+    data = sealed.read_bytes()
+    page = _upload_page(data)
+    assert "真实有效" in page and sealed.number in page
+    assert "真实有效" in _upload_page(data, sealed.number)
+    assert _upload_api(data)["status"] == "valid"
+
+
+def test_a_one_byte_change_is_reported_as_altered(
+    sealed: SealedDocument, nss_db: str, tmp_path: Path
+) -> None:
+    data = sealed.read_bytes()
+    at = data.index(b"ReportLab")
+    tampered = data[:at] + b"X" + data[at + 1 :]
+    page = _upload_page(tampered)
+    assert "盖章后被改动" in page and "文件内容与印章签名不符" in page
+    assert "真实有效" not in page
+    assert _upload_api(tampered)["status"] == "altered"
+    assert "Signature Validation: Digest Mismatch." in pdfsig(nss_db, tampered, tmp_path)
+
+
+def test_an_update_appended_after_sealing_is_reported(
+    sealed: SealedDocument, nss_db: str, tmp_path: Path
+) -> None:
+    appended = _appended(sealed.read_bytes())
+    page = _upload_page(appended)
+    assert "在盖章之后又被追加修改过" in page
+    assert _upload_api(appended)["status"] == "appended"
+    assert "Total document signed" not in pdfsig(nss_db, appended, tmp_path)
+    assert "Total document signed" in pdfsig(nss_db, sealed.read_bytes(), tmp_path)
+
+
+def test_a_seal_from_a_foreign_root_is_untrusted(
+    sealing: Sealing, sealed: SealedDocument, nss_db: str, tmp_path: Path
+) -> None:
+    request = sealed.request
+    source = sealed.source_document.read_bytes()
+    foreign_key, foreign_root = pki.ca_create(district_name="儋州市")
+    key, cert = pki.seal_cert_issue(
+        ca_key=foreign_key,
+        ca_cert=foreign_root,
+        organization_name="水南村村民委员会",
+        district_name="儋州市",
+        crl_url="https://example.invalid/crl",
+    )
+    forged = pades.seal_pdf(
+        source,
+        signer=SoftwareSealSigner(key=key, certificate=cert, chain=[foreign_root]),
+        stamp_png=stamp.stamp_render(name="水南村村民委员会"),
+        page=0,
+        x=400,
+        y=400,
+        size_mm=42,
+        document_number=f"{request.number}-1",
+        verify_url="https://example.invalid/v",
+        field_name="Seal-1",
+    )
+    page = _upload_page(forged)
+    assert "不是由本平台的区电子印章根证书签发的" in page
+    assert _upload_api(forged)["status"] == "untrusted"
+    poppler = pdfsig(nss_db, forged, tmp_path)
+    assert "Signature Validation: Signature is Valid." in poppler
+    assert "Certificate Validation: Certificate is Trusted." not in poppler
+
+
+def test_a_file_from_a_revoked_seal_is_reported(sealing: Sealing, sealed: SealedDocument) -> None:
+    seal_suspend(seal=sealing.world.sn_committee_seal, reason="印章丢失", by=sealing.world.sn_admin)
+    by_number = client_for(None).get(f"/verify/{sealed.number}/").content.decode()
+    assert "印章证书已被注销" in by_number and "印章暂停使用" in by_number
+    assert "盖章时证书尚未注销" in by_number
+    assert sealed.number in by_number
+    assert _upload_api(sealed.read_bytes())["status"] == "revoked"
+
+
+def test_unknown_numbers_and_files_are_said_to_be_unknown(sealed: SealedDocument) -> None:
+    response = client_for(None).get("/verify/SN-2026-999999-1/")
+    assert response.status_code == 404
+    assert "没有编号为“SN-2026-999999-1”的盖章文件" in response.content.decode()
+    api = json.loads(client_for(None).get("/api/verify/SN-2026-999999-1").content)
+    assert api["status"] == "unknown" and api["document"] is None
+    # The number form redirects to the QR target.
+    form = client_for(None).get("/verify/", {"number": sealed.number})
+    assert form.status_code == 302
+    assert form["Location"].endswith(f"/verify/{quote(sealed.number)}/")
+
+
+def test_a_genuine_file_uploaded_under_another_number_is_not_that_document(
+    sealed: SealedDocument,
+) -> None:
+    page = _upload_page(sealed.read_bytes(), "SN-2026-000001-9")
+    assert f"上传的文件是编号 {sealed.number} 的盖章文件" in page
+
+
+def test_bad_uploads_get_a_plain_message(sealed: SealedDocument) -> None:
+    response = client_for(None).post(
+        "/verify/", {"file": SimpleUploadedFile("x.pdf", b"hello", content_type="application/pdf")}
+    )
+    assert response.status_code == 400
+    assert "这不是 PDF 文件" in response.content.decode()
+    unsigned = sealed.source_document.read_bytes()
+    assert "没有电子印章签名" in _upload_page(unsigned)
+    broken = b"%PDF-1.7\n" + b"\x00" * 100
+    assert _upload_api(broken)["status"] == "unreadable"
