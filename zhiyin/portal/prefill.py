@@ -35,7 +35,7 @@ def register_entry_for(person: Person) -> RegisterEntry | None:
     entries = RegisterEntry.objects.filter(id_number=person.id_number).select_related(
         "village", "group"
     )
-    if person.home_village_id is not None:
+    if person.home_village is not None:
         entries = entries.filter(district_id=person.home_village.district_id)
     return entries.first()
 

@@ -24,11 +24,12 @@ from zhiyin.portal.models import (
 
 
 def services_for(*, person: Person) -> QuerySet[Service]:
-    if person.home_village_id is None:
+    village = person.home_village
+    if village is None:
         return Service.objects.none()
-    return Service.objects.filter(
-        district_id=person.home_village.district_id, is_active=True
-    ).select_related("subsidy")
+    return Service.objects.filter(district_id=village.district_id, is_active=True).select_related(
+        "subsidy"
+    )
 
 
 def service_get(*, district_id: int, code: str) -> Service:
@@ -199,10 +200,11 @@ def application_timeline(*, application: Application) -> list[TimelineRow]:
         bureau = request.matter.target_bureau
         if bureau is not None:
             moment = delivered_at(application)
+            detail = bureau.name if moment else _("正在送达%(b)s") % {"b": bureau.name}
             rows.append(
                 TimelineRow(
                     _("已送达") if moment else _("送达"),
-                    bureau.name,
+                    detail,
                     moment,
                     None,
                     "done" if moment else "current",

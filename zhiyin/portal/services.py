@@ -306,9 +306,10 @@ def application_submit(
         raise RuleViolation(_("该服务已停止受理。"))
     if not _may_file_for(by, resident):
         raise RuleViolation(_("只能为本人，或由本村经办人为本村村民代办申请。"))
-    if resident.home_village_id is None:
+    village = resident.home_village
+    if village is None:
         raise RuleViolation(_("您的账号还没有登记所在村，请联系村委会。"))
-    if resident.home_village.district_id != service.district_id:
+    if village.district_id != service.district_id:
         raise RuleViolation(_("该服务不属于您所在的区。"))
     cleaned, fixed, amount = answers_check(service=service, resident=resident, data=answers)
     application = Application.objects.create(
@@ -316,7 +317,7 @@ def application_submit(
         service=service,
         resident=resident,
         filed_by=by,
-        village=resident.home_village,
+        village=village,
         group=resident.home_group,
         answers=cleaned,
         fixed_keys=fixed,

@@ -64,6 +64,12 @@ def _resident(request: HttpRequest) -> Person:
     return person
 
 
+def _district_id(person: Person) -> int:
+    if person.home_village is None:
+        raise PermissionDenied
+    return person.home_village.district_id
+
+
 def _clerk_access(request: HttpRequest) -> Any:
     access = access_for(_person(request))
     if not sel.clerk_village_ids(access):
@@ -180,7 +186,9 @@ def portal_ask(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form}
     if form.is_valid():
         need = form.cleaned_data["need"]
-        context["item"] = negative_list_match(need, district=person.home_village.district)
+        context["item"] = negative_list_match(
+            need, district=person.home_village.district if person.home_village else None
+        )
         context["matches"] = [
             s for s in sel.services_for(person=person) if need[:2] in s.name or s.name[:2] in need
         ]
@@ -217,7 +225,7 @@ def portal_service(request: HttpRequest, code: str) -> HttpResponse:
         resident = sel.resident_get_for_clerk(access=access_for(person), pk=int(for_pk))
     else:
         resident = _resident(request)
-    service = sel.service_get(district_id=resident.home_village.district_id, code=code)
+    service = sel.service_get(district_id=_district_id(resident), code=code)
     if request.method == "POST":
         _wizard_save(
             request, service, {"answers": {}, "for": resident.pk if resident != person else None}
@@ -281,8 +289,7 @@ def portal_step(request: HttpRequest, code: str, page: int) -> HttpResponse:
         return redirect("portal_home")
     wizard = _wizard(request, wizard_service)
     resident = _applicant(request, wizard)
-    district_id = resident.home_village.district_id
-    service = sel.service_get(district_id=district_id, code=code)
+    service = sel.service_get(district_id=_district_id(resident), code=code)
     pages = pages_of(service)
     if page not in pages:
         return redirect("portal_step", code=code, page=pages[0])
@@ -334,7 +341,7 @@ def portal_confirm(request: HttpRequest, code: str) -> HttpResponse:
         return redirect("portal_home")
     wizard = _wizard(request, wizard_service)
     resident = _applicant(request, wizard)
-    service = sel.service_get(district_id=resident.home_village.district_id, code=code)
+    service = sel.service_get(district_id=_district_id(resident), code=code)
     answers: dict[str, str] = dict(wizard.get("answers", {}))
     person = _person(request)
     error = ""
