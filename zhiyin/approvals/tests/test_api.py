@@ -203,3 +203,22 @@ def test_a_negative_list_purpose_is_refused_through_the_api(world: World, catalo
     )
     assert response.status_code == 400 and "负面清单" in response.json()["detail"]
     assert not SealRequest.objects.exists()
+
+
+def test_the_command_prints_a_working_token(world: World) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("api_token_create", "bl_clerk", "北岭对接", stdout=out)
+    token = out.getvalue().strip()
+    assert Client().get(BASE, headers=_bearer(token)).status_code == 200
+
+
+def test_admin_lists_requests_read_only_in_scope(world: World, catalog: Catalog) -> None:
+    request = request_make(world, catalog.matter)
+    url = "/admin/approvals/sealrequest/"
+    assert request.number in client_for(world.sn_admin).get(url).content.decode()
+    assert request.number not in client_for(world.bl_admin).get(url).content.decode()
+    assert client_for(world.sn_admin).get(f"{url}add/").status_code == 403

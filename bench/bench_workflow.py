@@ -1,0 +1,293 @@
+"""What the approval workflow costs.
+
+1. Throughput: requests per second taken from submit to approved (two steps: group
+   leader, then secretary) through the services — locks, checks, negative-list match,
+   deadlines on the official calendar, notifications, audit events — against a same-run
+   baseline of bare ORM writes of the same rows (status updates, two steps, two decisions),
+   interleaved in rounds. Target: ≥ 20 requests/s through the services on SQLite.
+2. Inbox: with 100,000 requests in the database, the p95 time of a secretary's inbox
+   (the selector, and the whole page as the browser gets it) against a bare query of the
+   same rows (one filter on status/role/village, ordered by deadline, same LIMIT).
+   Target: page p95 ≤ 200 ms.
+
+Run: .venv/bin/python bench/bench_workflow.py [rounds] [requests in the database]
+Uses a temporary SQLite database and media folder, never var/.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+THROUGHPUT_TARGET_RPS = 20.0
+INBOX_PAGE_TARGET_MS = 200.0
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    total = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        os.environ["MEDIA_ROOT"] = str(Path(tmp) / "media")
+        os.environ["DJANGO_SETTINGS_MODULE"] = "zhiyin.settings"
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.core.management import call_command
+
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+        settings.ALLOWED_HOSTS = ["testserver"]
+        call_command("migrate", verbosity=0)
+        world = setup()
+        bench_throughput(world, rounds)
+        bench_inbox(world, total)
+
+
+def setup() -> dict[str, Any]:
+    from zhiyin.catalog.demo import negative_list_demo_load
+    from zhiyin.catalog.models import ApprovalChain, ChainStep, Matter
+    from zhiyin.orgs.models import District, Role, Village, VillageGroup
+    from zhiyin.orgs.services import person_create, place_create, role_grant_create
+    from zhiyin.seals.models import SealKind
+    from zhiyin.seals.services import seal_register
+
+    negative_list_demo_load()
+    district = place_create(place=District(name="崖州区", code="460205"), by=None)
+    village = place_create(place=Village(name="水南村", district=district, code="460205101"), by=None)
+    group = place_create(place=VillageGroup(village=village, number=1, name="第一村民小组"), by=None)
+
+    def staff(username: str, role: str, **scope: Any) -> Any:
+        person = person_create(username=username, real_name=username, password="x" * 12, by=None)
+        role_grant_create(person=person, role=role, by=None, **scope)
+        return person
+
+    chain = ApprovalChain.objects.create(district=district, name="小组长-书记")
+    first = ChainStep.objects.create(
+        chain=chain, position=1, name="小组长审核", role=Role.GROUP_LEADER,
+        scope_level="group", time_limit=4, time_unit="hours",
+    )
+    second = ChainStep.objects.create(
+        chain=chain, position=2, name="书记审批", role=Role.SECRETARY,
+        scope_level="village", time_limit=1, time_unit="days",
+    )
+    matter = Matter.objects.create(
+        district=district, code="ZM-001", name="土地承包经营权流转合同", category="contract",
+        tier="director_signs", legal_basis="《农村土地承包法》", seal_kinds=["committee"],
+        owner_levels=["village"], chain=chain,
+    )
+    return {
+        "district": district, "village": village, "group": group, "chain": chain,
+        "steps": (first, second), "matter": matter,
+        "clerk": staff("clerk", Role.CLERK, village=village),
+        "leader": staff("leader", Role.GROUP_LEADER, group=group),
+        "secretary": staff("secretary", Role.SECRETARY, village=village),
+        "custodian": staff("custodian", Role.CUSTODIAN, village=village),
+        "seal": seal_register(
+            village=village, kind=SealKind.COMMITTEE, code="SN-CW", by=None, is_electronic=True
+        ),
+    }
+
+
+def _drafts(world: dict[str, Any], n: int) -> list[Any]:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from zhiyin.approvals.services import document_view_record, seal_request_create
+    from zhiyin.approvals.tests.conftest import pdf_bytes
+
+    made = []
+    for i in range(n):
+        request = seal_request_create(
+            by=world["clerk"], village=world["village"], matter=world["matter"],
+            seal=world["seal"], stamp_count=1, place_of_use="村委会",
+            purpose=f"与承包户签订流转合同 {i}", group=world["group"],
+            documents=[SimpleUploadedFile("合同.pdf", pdf_bytes(f"bench {time.time_ns()} {i}"))],
+        )
+        for person in (world["leader"], world["secretary"]):
+            document_view_record(document=request.documents.get(), by=person)
+        made.append(request)
+    return made
+
+
+def _through_services(world: dict[str, Any], requests: list[Any]) -> float:
+    from zhiyin.approvals.services import seal_request_approve, seal_request_submit
+
+    start = time.perf_counter()
+    for request in requests:
+        request = seal_request_submit(request=request, by=world["clerk"])
+        request = seal_request_approve(request=request, by=world["leader"])
+        request = seal_request_approve(request=request, by=world["secretary"])
+        assert request.status == "approved"
+    return time.perf_counter() - start
+
+
+def _bare_orm(world: dict[str, Any], requests: list[Any]) -> float:
+    from django.db import transaction
+    from django.utils import timezone
+
+    from zhiyin.approvals.models import ApprovalStep, SealRequest, StepDecision
+
+    first, second = world["steps"]
+    start = time.perf_counter()
+    for request in requests:
+        now = timezone.now()
+        with transaction.atomic():
+            SealRequest.objects.filter(pk=request.pk).update(status="submitted", round=1, submitted_at=now)
+            steps = ApprovalStep.objects.bulk_create(
+                [
+                    ApprovalStep(
+                        request_id=request.pk, chain_step=cs, round=1, position=cs.position,
+                        name=cs.name, role=cs.role, scope_level=cs.scope_level,
+                        district=world["district"], village=world["village"],
+                        group=world["group"] if cs.scope_level == "group" else None,
+                        status="active" if cs is first else "waiting",
+                        activated_at=now if cs is first else None, deadline=now,
+                    )
+                    for cs in (first, second)
+                ]
+            )
+        for step, person in zip(steps, (world["leader"], world["secretary"]), strict=True):
+            with transaction.atomic():
+                StepDecision.objects.create(step_id=step.pk, person=person, decision="approve")
+                ApprovalStep.objects.filter(pk=step.pk).update(
+                    status="done", decision="approve", decided_at=now, decided_by=person
+                )
+                if step.position == 1:
+                    ApprovalStep.objects.filter(pk=steps[1].pk).update(status="active", deadline=now)
+                SealRequest.objects.filter(pk=request.pk).update(
+                    status="in_approval" if step.position == 1 else "approved"
+                )
+    return time.perf_counter() - start
+
+
+def bench_throughput(world: dict[str, Any], rounds: int, per_round: int = 40) -> None:
+    _through_services(world, _drafts(world, 3))  # warm up: URLconf, calendar, patterns
+    service_rps, bare_rps = [], []
+    for _ in range(rounds):
+        drafts = _drafts(world, 2 * per_round)
+        service_rps.append(per_round / _through_services(world, drafts[:per_round]))
+        bare_rps.append(per_round / _bare_orm(world, drafts[per_round:]))
+    s, b = statistics.median(service_rps), statistics.median(bare_rps)
+    print("1. submit → approved (2 steps), requests per second, median of rounds")
+    print(f"   services      {s:8.1f} req/s   (target ≥ {THROUGHPUT_TARGET_RPS:.0f})")
+    print(f"   bare ORM      {b:8.1f} req/s   (same rows, no checks) — services cost {b / s:.1f}×")
+
+
+def _fill(world: dict[str, Any], total: int) -> Any:
+    """`total` requests over 25 villages; 30 % wait at a step (half group, half village)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from zhiyin.approvals.models import ApprovalStep, SealRequest
+    from zhiyin.orgs.models import Village, VillageGroup
+
+    villages = [world["village"]]
+    for n in range(2, 26):
+        v = Village.objects.create(name=f"村{n}", district=world["district"], code=f"460205{n:03d}")
+        VillageGroup.objects.create(village=v, number=1, name="第一村民小组")
+        villages.append(v)
+    groups = {v.pk: v.groups.first() for v in villages}
+    first, second = world["steps"]
+    now = timezone.now()
+    batch = 5000
+    for offset in range(0, total, batch):
+        rows = []
+        for i in range(offset, min(total, offset + batch)):
+            v = villages[i % len(villages)]
+            waiting = i % 10 < 3
+            rows.append(
+                SealRequest(
+                    number=f"B-{i:07d}", village=v, group=groups[v.pk], matter=world["matter"],
+                    chain=world["chain"], seal=world["seal"], place_of_use="村委会",
+                    purpose="bench", applicant=world["clerk"],
+                    status="submitted" if waiting else "completed", round=1,
+                )
+            )
+        created = SealRequest.objects.bulk_create(rows, batch_size=1000)
+        steps = []
+        for index, r in enumerate(created, start=offset):
+            if r.status != "submitted":
+                continue
+            cs = first if (index // len(villages)) % 2 else second
+            steps.append(
+                ApprovalStep(
+                    request=r, chain_step=cs, round=1, position=cs.position, name=cs.name,
+                    role=cs.role, scope_level=cs.scope_level, district=world["district"],
+                    village_id=r.village_id, group=r.group if cs is first else None,
+                    status="active", activated_at=now,
+                    deadline=now + timedelta(minutes=r.pk % 5000 - 2500),
+                )
+            )
+        ApprovalStep.objects.bulk_create(steps, batch_size=1000)
+    return now
+
+
+def bench_inbox(world: dict[str, Any], total: int, samples: int = 200) -> None:
+    from django.db import connection
+    from django.test import Client
+
+    from zhiyin.approvals.models import ApprovalStep, SealRequest
+    from zhiyin.approvals.selectors import inbox_for
+    from zhiyin.approvals.views import LIST_LIMIT
+    from zhiyin.orgs.selectors import access_for
+
+    start = time.perf_counter()
+    _fill(world, total)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    fill_s = time.perf_counter() - start
+    secretary = world["secretary"]
+    client = Client()
+    client.force_login(secretary)
+    waiting = inbox_for(access=access_for(secretary)).count()
+
+    def selector() -> None:
+        list(inbox_for(access=access_for(secretary))[:LIST_LIMIT])
+
+    def page() -> None:
+        response = client.get("/requests/inbox/")
+        assert response.status_code == 200
+
+    def bare() -> None:
+        list(
+            ApprovalStep.objects.filter(status="active", role="secretary", village=world["village"])
+            .select_related("request", "request__matter", "request__applicant", "request__village")
+            .order_by("deadline")[:LIST_LIMIT]
+        )
+
+    timings: dict[str, list[float]] = {"selector": [], "page": [], "bare": []}
+    for _ in range(samples):
+        for name, call in (("selector", selector), ("page", page), ("bare", bare)):
+            t = time.perf_counter()
+            call()
+            timings[name].append((time.perf_counter() - t) * 1000)
+    print(
+        f"2. inbox of a secretary with {SealRequest.objects.count():,} requests in the database "
+        f"({waiting} waiting for them, first {LIST_LIMIT} shown; filled in {fill_s:.0f} s)"
+    )
+    for name, label in (
+        ("selector", "inbox selector"),
+        ("page", "inbox page (HTTP)"),
+        ("bare", "bare query (baseline)"),
+    ):
+        values = timings[name]
+        print(f"   {label:22} median {statistics.median(values):7.2f} ms   p95 {p95(values):7.2f} ms")
+    print(f"   target: page p95 ≤ {INBOX_PAGE_TARGET_MS:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
