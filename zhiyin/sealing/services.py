@@ -156,16 +156,8 @@ def _store(data: bytes, sha256: str) -> str:
     return name
 
 
-def _seal_one(
-    *,
-    request: SealRequest,
-    document: RequestDocument,
-    index: int,
-    seals: list[Seal],
-    by: Person,
-    position: pdfdoc.SealPosition | None,
-    now: dt.datetime,
-) -> SealedDocument:
+def _approved_bytes(document: RequestDocument) -> bytes:
+    """The stored bytes, provided they still hash to what the approvers saw."""
     pdf = document.read_bytes()
     if hashlib.sha256(pdf).hexdigest() != document.sha256:
         raise DocumentMismatch(
@@ -175,6 +167,20 @@ def _seal_one(
             )
             % {"name": document.original_name}
         )
+    return pdf
+
+
+def _seal_one(
+    *,
+    request: SealRequest,
+    document: RequestDocument,
+    pdf: bytes,
+    index: int,
+    seals: list[Seal],
+    by: Person,
+    position: pdfdoc.SealPosition | None,
+    now: dt.datetime,
+) -> SealedDocument:
     number = document_number(request, index)
     link = verify_url(number)
     for offset, seal in enumerate(seals):
@@ -259,17 +265,9 @@ def document_seal(
     documents = sealable_documents(request)
     if not documents:
         raise RuleViolation(_("该申请没有可加盖电子印章的 PDF 文件。"))
-    for document in documents:
-        if not document.content_matches():
-            raise DocumentMismatch(
-                _(
-                    "文件“%(name)s”与审批通过时的文件不一致（SHA-256 不符），不能盖章。"
-                    "请联系管理员核查存储。"
-                )
-                % {"name": document.original_name}
-            )
+    sources = {document.pk: _approved_bytes(document) for document in documents}
     if position is not None:
-        pages = min(page_count(document.read_bytes()) for document in documents)
+        pages = min(page_count(data) for data in sources.values())
         if not 0 <= position.page < pages:
             raise RuleViolation(
                 _("盖章页码超出范围：第%(page)d页不存在。") % {"page": position.page + 1}
@@ -294,6 +292,7 @@ def document_seal(
         _seal_one(
             request=request,
             document=document,
+            pdf=sources[document.pk],
             index=index,
             seals=ordered,
             by=by,
@@ -302,7 +301,7 @@ def document_seal(
         )
         for index, document in enumerate(documents, start=1)
     ]
-    seal_request_complete(request=request, by=by)
+    request = seal_request_complete(request=request, by=by)
     if request.matter.target_bureau is not None:
         for sealed_document in sealed:
             delivery_document_sealed(

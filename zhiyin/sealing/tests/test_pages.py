@@ -65,7 +65,6 @@ def test_a_click_on_the_preview_seals_at_that_place(sealing: Sealing) -> None:
     assert response.status_code == 302
     sealed = SealedDocument.objects.get(request=request)
 
-
     [signature] = PdfFileReader(io.BytesIO(sealed.read_bytes()), strict=False).embedded_signatures
     left, _bottom, right, top = (float(v) for v in signature.sig_field["/Rect"])
     scale = 72 / PREVIEW_DPI
