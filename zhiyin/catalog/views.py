@@ -36,6 +36,8 @@ def matter_list(request: HttpRequest) -> HttpResponse:
     access = _staff_access(request)
     query = request.GET.get("q", "")[:50]
     matters = list(matters_search(access=access, query=query))
+    order = {value: n for n, value in enumerate(MatterCategory.values)}
+    matters.sort(key=lambda m: (order.get(m.category, len(order)), m.code))
     labels = dict(MatterCategory.choices)
     groups = [
         (labels.get(category, category), list(items))
