@@ -549,7 +549,7 @@ def application_sync(*, application_id: int) -> bool:
     """Copy the seal request's progress to the application and tell the resident once per
     change (the row lock makes two sweeps tell once). True when something changed."""
     application = (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("service", "resident", "seal_request")
         .filter(pk=application_id)
         .first()
