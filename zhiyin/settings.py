@@ -209,6 +209,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+#: Each app's demo data, loaded in this order by `manage.py load_demo` after the places.
+DEMO_LOADERS: list[str] = [
+    "zhiyin.catalog.demo.catalog_demo_load",
+    "zhiyin.portal.demo.portal_demo_load",
+    "zhiyin.approvals.demo.approvals_demo_load",
+]
+
 #: (dotted path of a task, seconds between runs), enqueued by `manage.py run_worker`.
 PERIODIC_TASKS: list[tuple[str, int]] = [
     ("zhiyin.approvals.tasks.overdue_sweep", env_int("OVERDUE_SWEEP_SECONDS", 300, minimum=10)),

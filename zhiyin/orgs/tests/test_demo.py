@@ -27,6 +27,9 @@ def test_the_demo_district_has_32_villages_and_276_group_leaders(
     residents = Person.objects.filter(id_number__isnull=False)
     assert residents.count() == 32 * 3
     assert all(id_number_is_valid(p.id_number or "") for p in residents)
+    from zhiyin.catalog.models import Matter
+
+    assert Matter.objects.count() == 128
     out = capsys.readouterr().out
     for username in (
         "sn_resident01",
@@ -42,7 +45,7 @@ def test_the_demo_district_has_32_villages_and_276_group_leaders(
 
 
 def test_loading_twice_changes_nothing() -> None:
-    call_command("load_demo", residents_per_village=1)
+    call_command("load_demo", residents_per_village=1, places_only=True)
     people = Person.objects.count()
-    call_command("load_demo", residents_per_village=1)
+    call_command("load_demo", residents_per_village=1, places_only=True)
     assert Person.objects.count() == people
