@@ -279,7 +279,11 @@ class ApprovalStep(models.Model):
             ),
         ]
         indexes: ClassVar = [
-            models.Index(fields=["status", "role", "village"], name="approvalstep_inbox"),
+            # The inbox: exact scope match, already in deadline order, so LIMIT stops early.
+            models.Index(
+                fields=["status", "role", "village", "deadline"], name="approvalstep_inbox_village"
+            ),
+            models.Index(fields=["status", "group", "deadline"], name="approvalstep_inbox_group"),
             models.Index(fields=["status", "deadline"], name="approvalstep_deadline"),
         ]
 

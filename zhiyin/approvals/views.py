@@ -46,6 +46,8 @@ from zhiyin.orgs.models import Person, Role
 from zhiyin.orgs.selectors import access_for
 
 LIST_LIMIT = 200
+#: The inbox shows the most urgent items; a phone screen does not need more at once.
+INBOX_LIMIT = 50
 
 
 def _person(request: HttpRequest) -> Person:
@@ -57,7 +59,8 @@ def _person(request: HttpRequest) -> Person:
 def inbox(request: HttpRequest) -> HttpResponse:
     person = _person(request)
     access = access_for(person)
-    steps = list(inbox_for(access=access).prefetch_related("request__documents")[:LIST_LIMIT])
+    waiting = inbox_for(access=access)
+    steps = list(waiting.prefetch_related("request__documents")[:INBOX_LIMIT])
     unseen = requests_with_unseen_documents(
         person=person, request_ids=[s.request_id for s in steps]
     )
@@ -68,7 +71,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "approvals/inbox.html",
-        {"steps": steps, "to_seal": approved_for_custodian(access=access)[:LIST_LIMIT]},
+        {
+            "steps": steps,
+            "total": waiting.count() if len(steps) == INBOX_LIMIT else len(steps),
+            "to_seal": approved_for_custodian(access=access)[:LIST_LIMIT],
+        },
     )
 
 
