@@ -10,6 +10,8 @@ urlpatterns = [
     path("seals/", include("zhiyin.seals.urls")),
     path("catalog/", include("zhiyin.catalog.urls")),
     path("pki/", include("zhiyin.seals.urls_pki")),
+    path("sealing/", include("zhiyin.sealing.urls")),
+    path("verify/", include("zhiyin.sealing.urls_verify")),
     path("requests/", include("zhiyin.approvals.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin_site.urls),
