@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import connection, transaction
@@ -29,31 +30,44 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+#: The stored fields that enter the canonical text, i.e. every field but the two hashes.
+HASHED_FIELDS = (
+    "seq",
+    "created_at",
+    "actor_id",
+    "actor_name",
+    "role",
+    "scope",
+    "action",
+    "target_type",
+    "target_id",
+    "target_label",
+    "before",
+    "after",
+    "request_id",
+    "client_ip",
+)
+
+
+def canonical_text_of(values: Mapping[str, Any]) -> str:
+    """The hash input from a mapping of the stored fields (`created_at` a datetime)."""
+    fields = {name: values[name] for name in HASHED_FIELDS}
+    fields["created_at"] = fields["created_at"].isoformat()
+    return canonical_json(fields)
+
+
+def event_hash_of(values: Mapping[str, Any]) -> str:
+    text = canonical_text_of(values)
+    return hashlib.sha256((values["prev_hash"] + "\n" + text).encode("utf-8")).hexdigest()
+
+
 def event_canonical_text(event: AuditEvent) -> str:
     """Every stored field but the hashes, in a fixed order, as the hash input."""
-    return canonical_json(
-        {
-            "seq": event.seq,
-            "created_at": event.created_at.isoformat(),
-            "actor_id": event.actor_id,
-            "actor_name": event.actor_name,
-            "role": event.role,
-            "scope": event.scope,
-            "action": event.action,
-            "target_type": event.target_type,
-            "target_id": event.target_id,
-            "target_label": event.target_label,
-            "before": event.before,
-            "after": event.after,
-            "request_id": event.request_id,
-            "client_ip": event.client_ip,
-        }
-    )
+    return canonical_text_of(event.__dict__)
 
 
 def event_hash(event: AuditEvent) -> str:
-    text = event_canonical_text(event)
-    return hashlib.sha256((event.prev_hash + "\n" + text).encode("utf-8")).hexdigest()
+    return event_hash_of(event.__dict__)
 
 
 def _lock_log() -> None:
@@ -66,6 +80,16 @@ def _lock_log() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
+
+
+def _log_head() -> tuple[int, str] | None:
+    """(seq, hash) of the newest event. Plain SQL: this runs on every append, and the ORM
+    would spend more time building the query than the database spends answering it."""
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1")  # noqa: S608  # no user input
+        row = cursor.fetchone()
+    return (int(row[0]), str(row[1])) if row else None
 
 
 def audit_record(
@@ -83,10 +107,10 @@ def audit_record(
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
     _lock_log()
-    last = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
+    last = _log_head()
     context = current_request_context()
     event = AuditEvent(
-        seq=(last["seq"] + 1) if last else 1,
+        seq=(last[0] + 1) if last else 1,
         created_at=timezone.now(),
         actor_id=getattr(actor, "pk", None),
         actor_name=(getattr(actor, "real_name", "") or getattr(actor, "username", ""))[:100]
@@ -102,7 +126,7 @@ def audit_record(
         after=canonical_json(after),
         request_id=context.request_id,
         client_ip=context.client_ip,
-        prev_hash=last["hash"] if last else GENESIS_HASH,
+        prev_hash=last[1] if last else GENESIS_HASH,
     )
     event.hash = event_hash(event)
     event.save(force_insert=True)

@@ -23,7 +23,7 @@ from django.db import connection
 
 from zhiyin.audit.merkle import LeafTree
 from zhiyin.audit.models import GENESIS_HASH, AuditEvent, Checkpoint
-from zhiyin.audit.services import event_hash
+from zhiyin.audit.services import HASHED_FIELDS, event_hash_of
 from zhiyin.audit.signing import note_verify
 
 CHANGED = "changed"
@@ -91,19 +91,13 @@ def _check_checkpoint(
     return None
 
 
-def _link_problem(event: AuditEvent, prev: str) -> Problem:
+def _link_problem(seq: int, prev_hash: str) -> Problem:
     later = (
-        AuditEvent.objects.filter(hash=event.prev_hash, seq__gt=event.seq)
-        .values_list("seq", flat=True)
-        .first()
+        AuditEvent.objects.filter(hash=prev_hash, seq__gt=seq).values_list("seq", flat=True).first()
     )
     if later is not None:
-        return Problem(
-            event.seq, REORDERED, f"它链接的前一条记录排在其后（第 {later} 号）：顺序被调换"
-        )
-    return Problem(
-        event.seq, MISSING, f"它链接的前一条记录不存在：第 {event.seq - 1} 号之前有记录被删除或改写"
-    )
+        return Problem(seq, REORDERED, f"它链接的前一条记录排在其后（第 {later} 号）：顺序被调换")
+    return Problem(seq, MISSING, f"它链接的前一条记录不存在：第 {seq - 1} 号之前有记录被删除或改写")
 
 
 def log_verify(*, vkey: str, check_triggers: bool = True) -> VerifyReport:
@@ -130,24 +124,26 @@ def log_verify(*, vkey: str, check_triggers: bool = True) -> VerifyReport:
         root = tree.root(tree.get_size()).hex() if tree.get_size() else ""
         return VerifyReport(expected - 1, len(checkpoints), root, problem)
 
-    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=5000):
-        if event.seq != expected:
+    rows = AuditEvent.objects.order_by("seq").values(*HASHED_FIELDS, "prev_hash", "hash")
+    for row in rows.iterator(chunk_size=5000):
+        seq = row["seq"]
+        if seq != expected:
             flush_and_check(expected - 1)
             return report(Problem(expected, MISSING, f"第 {expected} 号记录不存在"))
-        if event_hash(event) != event.hash:
+        if event_hash_of(row) != row["hash"]:
             flush_and_check(expected - 1)
-            if event.prev_hash != prev:
-                linked = _link_problem(event, prev)
+            if row["prev_hash"] != prev:
+                linked = _link_problem(seq, row["prev_hash"])
                 if linked.kind == REORDERED:
                     return report(linked)
-            return report(Problem(event.seq, CHANGED, "存储的内容与它的哈希不符：记录被篡改"))
-        if event.prev_hash != prev:
+            return report(Problem(seq, CHANGED, "存储的内容与它的哈希不符：记录被篡改"))
+        if row["prev_hash"] != prev:
             flush_and_check(expected - 1)
-            return report(_link_problem(event, prev))
-        batch.append(event.hash)
-        prev, expected = event.hash, expected + 1
-        if next_checkpoint is not None and next_checkpoint.tree_size == event.seq:
-            problem = flush_and_check(event.seq)
+            return report(_link_problem(seq, row["prev_hash"]))
+        batch.append(row["hash"])
+        prev, expected = row["hash"], expected + 1
+        if next_checkpoint is not None and next_checkpoint.tree_size == seq:
+            problem = flush_and_check(seq)
             if problem is not None:
                 return report(problem)
     problem = flush_and_check(expected - 1)
