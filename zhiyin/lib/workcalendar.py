@@ -3,8 +3,8 @@
 Time limits of approval steps count working time only: working hours on working days.
 Which days are working days comes from the `chinese_calendar` package, which follows the
 State Council's yearly holiday notice, make-up workdays (调休) included. That package
-only knows the years the State Council has published; asking about a later year raises
-`CalendarNotCovered` instead of silently treating holidays as workdays.
+only knows the years the State Council has published; for a later year it falls back to
+weekdays minus the date-fixed holidays and logs a warning (see `is_workday`).
 
 A working day counts as the day's full working time, so "1 working day" from Monday
 10:00 is Tuesday 10:00. A deadline that lands exactly on the end of a working period
@@ -14,6 +14,8 @@ stays there (Friday 17:30), it is never pushed to the next morning.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
@@ -22,6 +24,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 
 Unit = Literal["hours", "days"]
+logger = logging.getLogger(__name__)
 
 #: A guard against loops on absurd inputs: no step waits more than ten years.
 _MAX_DAYS = 3660
@@ -37,15 +40,38 @@ def calendar_years() -> tuple[int, int]:
     return min(days).year, max(days).year
 
 
+#: Holidays fixed by date in 全国年节及纪念日放假办法 (元旦, 劳动节, 国庆节). The lunar
+#: holidays and the 调休 swaps are only known once the State Council publishes a year.
+_FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
+
+
 def is_workday(day: dt.date) -> bool:
-    """Whether `day` is an official working day (holidays and 调休 included)."""
+    """Whether `day` is an official working day (holidays and 调休 included).
+
+    For a year the installed package does not know yet (the notice for next year comes
+    out late in the year), approvals must not stop on 1 January: such days fall back to
+    weekdays minus the date-fixed statutory holidays, and a warning asks the operator to
+    upgrade chinese-calendar. Years before the package's first year are refused.
+    """
     first, last = calendar_years()
-    if not first <= day.year <= last:
+    if day.year < first:
         raise CalendarNotCovered(
-            f"官方节假日安排只覆盖 {first}–{last} 年，无法计算 {day.isoformat()} 的工作时间；"
-            "请升级 chinese-calendar 软件包。"
+            f"官方节假日安排只覆盖 {first} 年以后，无法计算 {day.isoformat()} 的工作时间。"
         )
+    if day.year > last:
+        _warn_uncovered(day.year, last)
+        return day.weekday() < 5 and (day.month, day.day) not in _FIXED_HOLIDAYS
     return bool(chinese_calendar.is_workday(day))
+
+
+@functools.cache
+def _warn_uncovered(year: int, last: int) -> None:
+    logger.warning(
+        "chinese-calendar knows holidays up to %s only; %s uses weekdays and fixed-date "
+        "holidays until the package is upgraded",
+        last,
+        year,
+    )
 
 
 def _default_periods() -> tuple[tuple[dt.time, dt.time], ...]:

@@ -32,10 +32,30 @@ def test_it_knows_national_day_2025_and_its_make_up_workdays() -> None:
     assert not is_workday(dt.date(2025, 10, 12))
 
 
-def test_it_refuses_years_the_official_calendar_does_not_cover() -> None:
+def test_it_refuses_years_before_the_official_calendar() -> None:
+    first, _ = calendar_years()
+    with pytest.raises(CalendarNotCovered, match="无法计算"):
+        deadline_add(at(first - 1, 6, 3, 9), 8, "hours")
+
+
+def test_a_year_not_yet_published_falls_back_to_weekdays_and_fixed_holidays(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from zhiyin.lib import workcalendar
+
+    workcalendar._warn_uncovered.cache_clear()
     _, last = calendar_years()
-    with pytest.raises(CalendarNotCovered, match="chinese-calendar"):
-        deadline_add(at(last, 12, 31, 16), 8, "hours")
+    year = last + 1
+    new_year = dt.date(year, 1, 1)
+    assert not is_workday(new_year)
+    assert not is_workday(dt.date(year, 10, 2))
+    weekday = next(dt.date(year, 3, d) for d in range(2, 9) if dt.date(year, 3, d).weekday() == 2)
+    assert is_workday(weekday)
+    assert not is_workday(weekday + dt.timedelta(days=3))  # Saturday
+    # A step that starts on the last afternoon of the known calendar still gets a deadline.
+    deadline = deadline_add(at(last, 12, 31, 16), 8, "hours")
+    assert deadline.year == year
+    assert "until the package is upgraded" in caplog.text
 
 
 def test_a_friday_request_before_national_day_waits_for_the_holiday_to_end() -> None:
