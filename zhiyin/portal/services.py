@@ -49,6 +49,7 @@ from zhiyin.portal.models import (
     ApplicationFile,
     ApplicationStatus,
     LoginCode,
+    PortalSettings,
     RegisterEntry,
     Service,
     Subsidy,
@@ -613,3 +614,25 @@ def applications_to_sync() -> list[int]:
         .exclude(status__in=FINAL_STATUSES)
         .values_list("pk", flat=True)[:5000]
     )
+
+
+@transaction.atomic
+def portal_settings_update(
+    *, district: District, show_official_names: bool, by: Person
+) -> PortalSettings:
+    """A district admin decides whether progress pages name the officials who decided."""
+    if not _may_import(by, district):
+        raise RuleViolation(_("只有本区的系统管理员可以修改村民办事设置。"))
+    setting, _created = PortalSettings.objects.get_or_create(district=district)
+    before = {"show_official_names": setting.show_official_names}
+    setting.show_official_names = show_official_names
+    setting.save()
+    audit_record(
+        actor=by,
+        action="portal_settings.update",
+        target=setting,
+        before=before,
+        after={"show_official_names": show_official_names},
+        scope=district.name,
+    )
+    return setting

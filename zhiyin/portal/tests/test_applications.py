@@ -307,3 +307,23 @@ def test_the_certificate_service_generates_its_document(world: World, services: 
     )
     request = application_accept(application=application, by=world.sn_clerk)
     assert request.documents.get().read_bytes().startswith(b"%PDF")
+
+
+def test_officials_are_named_only_when_the_district_enables_it(
+    world: World, services: Services
+) -> None:
+    from zhiyin.portal.services import portal_settings_update
+
+    application = submit(world, services)
+    application_accept(application=application, by=world.sn_clerk)
+    application.refresh_from_db()
+    approve_all(world, application)
+    details = " ".join(r.detail for r in application_timeline(application=application))
+    assert "老陈" not in details and "支部书记" in details
+    with pytest.raises(RuleViolation):
+        portal_settings_update(district=world.district, show_official_names=True, by=world.sn_admin)
+    portal_settings_update(
+        district=world.district, show_official_names=True, by=world.district_admin
+    )
+    details = " ".join(r.detail for r in application_timeline(application=application))
+    assert "老陈" in details

@@ -137,3 +137,13 @@ def test_a_missing_photo_is_explained_on_the_confirm_page(world: World, services
     page = client.post(f"{base}confirm/", {})
     assert "请上传：种植现场照片" in page.content.decode()
     assert not Application.objects.exists()
+
+
+def test_the_admin_lists_applications_of_the_admins_scope_only(
+    world: World, application: Application
+) -> None:
+    url = "/admin/portal/application/"
+    assert application.number in client_for(world.district_admin).get(url).content.decode()
+    assert application.number in client_for(world.sn_admin).get(url).content.decode()
+    assert application.number not in client_for(world.bl_admin).get(url).content.decode()
+    assert status(world.sn_resident, url) == 302
