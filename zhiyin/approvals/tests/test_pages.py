@@ -194,3 +194,21 @@ def test_the_inbox_marks_overdue_steps(world: World, catalog: Catalog) -> None:
         deadline=timezone.now() - dt.timedelta(hours=1)
     )
     assert "已超时" in client_for(world.sn_leader1).get(reverse("inbox")).content.decode()
+
+
+def test_the_inbox_puts_the_soonest_deadline_first(world: World, catalog: Catalog) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from zhiyin.approvals.models import ApprovalStep
+
+    later = seal_request_submit(request=request_make(world, catalog.matter), by=world.sn_clerk)
+    sooner = seal_request_submit(
+        request=request_make(world, catalog.matter, purpose="签订另一份合同"), by=world.sn_clerk
+    )
+    now = timezone.now()
+    ApprovalStep.objects.filter(request=later).update(deadline=now + dt.timedelta(hours=5))
+    ApprovalStep.objects.filter(request=sooner).update(deadline=now + dt.timedelta(hours=1))
+    body = client_for(world.sn_leader1).get(reverse("inbox")).content.decode()
+    assert body.index(sooner.number) < body.index(later.number)

@@ -1,0 +1,77 @@
+"""On a phone-sized Chromium: a clerk drafts and submits a request with its PDF, the group
+leader and the secretary open the document and approve from their inbox, the custodian
+records the sealing; 北岭村's secretary sees none of it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from conftest import PASSWORD, World, screenshot
+from zhiyin.approvals.models import RequestStatus, SealRequest
+from zhiyin.approvals.tests.conftest import Catalog, pdf_bytes
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def login(context: BrowserContext, base: str, username: str) -> Page:
+    context.clear_cookies()
+    page = context.new_page()
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("手机号或登录名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    return page
+
+
+def test_a_request_goes_from_draft_to_sealed_on_a_phone(
+    world: World, catalog: Catalog, live_server: object, phone: BrowserContext, tmp_path: Path
+) -> None:
+    base = str(live_server)
+    pdf = tmp_path / "流转合同.pdf"
+    pdf.write_bytes(pdf_bytes("browser flow"))
+
+    page = login(phone, base, "sn_clerk")
+    page.goto(f"{base}/requests/new/")
+    page.get_by_label("用章事项").select_option(str(catalog.matter.pk))
+    page.get_by_label("印章").select_option(str(world.sn_committee_seal.pk))
+    page.get_by_label("用印地点").fill("村委会")
+    page.get_by_label("用印事由").fill("与承包户签订流转合同")
+    page.get_by_label("所属村民小组").select_option(str(world.sn_group1.pk))
+    page.get_by_label("待用印文件（PDF，或实物盖章用的图片）").set_input_files(str(pdf))
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator(".messages")).to_contain_text("已保存草稿")
+    page.get_by_role("button", name="提交审批").click()
+    expect(page.locator(".messages")).to_contain_text("已提交审批")
+    request = SealRequest.objects.get()
+
+    for username in ("sn_leader1", "sn_secretary"):
+        page = login(phone, base, username)
+        page.get_by_role("link", name="待办").click()
+        card = page.locator(".card", has_text=request.number)
+        expect(card).to_be_visible()
+        link = card.get_by_role("link", name=re.compile("查看文件"))
+        href = link.get_attribute("href")
+        opened = page.request.get(f"{base}{href}")  # the PDF viewer, as a phone opens it
+        assert opened.ok and opened.body().startswith(b"%PDF-")
+        screenshot(page, f"inbox-{username}")
+        card.get_by_role("button", name="同意").click()
+        expect(page.locator(".messages")).to_contain_text("已提交审批意见")
+        expect(page.locator(".card", has_text=request.number)).to_have_count(0)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, "the inbox must fit a 360-px phone without sideways scrolling"
+
+    page = login(phone, base, "sn_custodian1")
+    page.goto(f"{base}/requests/{request.pk}/")
+    expect(page.locator("main")).to_contain_text("羊组长")
+    page.get_by_role("button", name="登记已用印").click()
+    expect(page.locator(".messages")).to_contain_text("已登记用印")
+    assert SealRequest.objects.get(pk=request.pk).status == RequestStatus.COMPLETED
+
+    page = login(phone, base, "bl_secretary")
+    page.goto(f"{base}/requests/")
+    expect(page.locator("main")).not_to_contain_text(request.number)
+    assert page.goto(f"{base}/requests/{request.pk}/").status == 404  # type: ignore[union-attr]  # goto returns the response
