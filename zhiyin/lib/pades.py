@@ -394,7 +394,9 @@ def seal_pdf(
     missing = stamp.font_missing(*captions, font_path=font_path)
     if missing:
         raise SealError(f"字体中没有文号里的这些字：{stamp.missing_listed(missing)}，无法盖章。")
-    reader_check = PdfFileReader(io.BytesIO(pdf_bytes), strict=False)
+    # One parse serves both the checks and the incremental writer.
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes), strict=False)
+    reader_check = writer.prev
     if any(sig.field_name == field_name for sig in reader_check.embedded_signatures):
         raise SealError(f"该文件已有名为“{field_name}”的印章，请换一个签名域名称。")
     if not 0 <= page < int(reader_check.root["/Pages"]["/Count"]):
@@ -425,7 +427,6 @@ def seal_pdf(
         stamp_style=style,
         new_field_spec=fields.SigFieldSpec(sig_field_name=field_name, on_page=page, box=field_box),
     )
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes), strict=False)
     # With a timestamp the token's size is unknown, so let pyHanko measure a dry run.
     out = pdf_signer.sign_pdf(
         writer, bytes_reserved=None if timestamper else adapter.bytes_reserved

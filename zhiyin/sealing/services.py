@@ -35,7 +35,7 @@ from zhiyin.orgs.models import Person, Role, RoleGrant
 from zhiyin.sealing.models import SealedDocument, SealingConfirmation
 from zhiyin.sealing.preview import page_count, page_size
 from zhiyin.seals.keys import seal_signer
-from zhiyin.seals.models import Seal, SealStatus
+from zhiyin.seals.models import ElectronicSeal, Seal, SealStatus
 from zhiyin.seals.selectors import electronic_seal_active
 
 PT_PER_MM = 72 / 25.4
@@ -77,11 +77,14 @@ def verify_url(number: str) -> str:
 
 def sealable_documents(request: SealRequest) -> list[RequestDocument]:
     """The request's current PDFs, in the order they were added."""
-    return list(
-        request.documents.filter(superseded_at__isnull=True, content_type="application/pdf")
-        .select_related("request")
-        .order_by("pk")
+    documents = list(
+        RequestDocument.objects.filter(
+            request_id=request.pk, superseded_at__isnull=True, content_type="application/pdf"
+        ).order_by("pk")
     )
+    for document in documents:
+        document.request = request
+    return documents
 
 
 def sealing_refusal(*, request: SealRequest, by: Person) -> str | None:
@@ -108,7 +111,7 @@ def sealing_refusal(*, request: SealRequest, by: Person) -> str | None:
     return None
 
 
-def _check_seals(request: SealRequest, seals: Sequence[Seal]) -> list[Seal]:
+def _check_seals(request: SealRequest, seals: Sequence[Seal]) -> list[tuple[Seal, ElectronicSeal]]:
     # Read again, locked: the caller's objects may predate a suspension.
     unique = list(
         Seal.objects.select_for_update().filter(pk__in=[seal.pk for seal in seals]).order_by("pk")
@@ -119,6 +122,7 @@ def _check_seals(request: SealRequest, seals: Sequence[Seal]) -> list[Seal]:
         raise RuleViolation(
             _("所选印章中必须包括申请的印章“%(name)s”。") % {"name": request.seal.name}
         )
+    usable = []
     for seal in unique:
         if seal.village_id != request.village_id:
             raise RuleViolation(_("“%(name)s”不是本村的印章。") % {"name": seal.name})
@@ -127,12 +131,14 @@ def _check_seals(request: SealRequest, seals: Sequence[Seal]) -> list[Seal]:
                 _("“%(name)s”当前状态为“%(status)s”，不能使用。")
                 % {"name": seal.name, "status": seal.get_status_display()}
             )
-        if not seal.is_electronic or electronic_seal_active(seal=seal) is None:
+        electronic = electronic_seal_active(seal=seal) if seal.is_electronic else None
+        if electronic is None:
             raise RuleViolation(
                 _("“%(name)s”没有有效的电子印章证书，请先由管理员签发。") % {"name": seal.name}
             )
+        usable.append((seal, electronic))
     # The requested seal first: the first signature is the organization that issues it.
-    return sorted(unique, key=lambda seal: seal.pk != request.seal_id)
+    return sorted(usable, key=lambda pair: pair[0].pk != request.seal_id)
 
 
 def _default_position(pdf: bytes, size_mm: float) -> pdfdoc.SealPosition:
@@ -176,19 +182,17 @@ def _seal_one(
     document: RequestDocument,
     pdf: bytes,
     index: int,
-    seals: list[Seal],
+    seals: list[tuple[Seal, ElectronicSeal]],
     by: Person,
     position: pdfdoc.SealPosition | None,
     now: dt.datetime,
 ) -> SealedDocument:
     number = document_number(request, index)
     link = verify_url(number)
-    for offset, seal in enumerate(seals):
+    for offset, (seal, electronic) in enumerate(seals):
         size_mm = float(seal.diameter_mm)
         place = position or _default_position(pdf, size_mm)
         step = offset * (size_mm * PT_PER_MM + SEAL_SPACING_PT)
-        electronic = electronic_seal_active(seal=seal)
-        assert electronic is not None  # checked in _check_seals, same transaction
         try:
             pdf = pades.seal_pdf(
                 pdf,
@@ -216,7 +220,7 @@ def _seal_one(
         request=request,
         source_document=document,
         matter_name=request.matter.name,
-        organization_name="、".join(seal.name for seal in seals),
+        organization_name="、".join(seal.name for seal, _electronic in seals),
         sealed_at=now,
         sealed_by=by,
         signatures=len(seals),
@@ -230,7 +234,7 @@ def _seal_one(
             "sha256": sha256,
             "source_sha256": document.sha256,
             "request": request.number,
-            "seals": [seal.code for seal in seals],
+            "seals": [seal.code for seal, _electronic in seals],
         },
         role=Role.CUSTODIAN,
         scope=request.village.name,
@@ -274,8 +278,12 @@ def document_seal(
             )
 
     needed = 2 if request.matter.tier == MatterTier.JOINT_SEAL else 1
-    SealingConfirmation.objects.get_or_create(request=request, person=by)
-    confirmations = SealingConfirmation.objects.filter(request=request).count()
+    confirmations = 1
+    if needed > 1:
+        # Only joint seals need a record of who confirmed: otherwise the sealing custodian
+        # is already on the request (completed_by) and in the audit log.
+        SealingConfirmation.objects.get_or_create(request=request, person=by)
+        confirmations = SealingConfirmation.objects.filter(request=request).count()
     if confirmations < needed:
         audit_record(
             actor=by,
