@@ -9,4 +9,7 @@ urlpatterns = [
         views.trace_export,
         name="audit_trace_export",
     ),
+    path(
+        "trace/<str:target_type>/<str:target_id>/trace.pdf", views.trace_pdf, name="audit_trace_pdf"
+    ),
 ]

@@ -13,6 +13,7 @@ from zhiyin.audit.selectors import checkpoint_latest, trace_events, trace_target
 from zhiyin.audit.services import audit_record_standalone
 from zhiyin.audit.signing import signing_key
 from zhiyin.audit.trace import trace_rows
+from zhiyin.audit.trace_pdf import trace_pdf_build
 from zhiyin.orgs.models import Person
 from zhiyin.orgs.selectors import access_for
 
@@ -57,5 +58,31 @@ def trace_export(request: HttpRequest, target_type: str, target_id: str) -> Http
         content_type="application/json; charset=utf-8",
     )
     filename = f"zhiyin-trace-{target.target_type}-{target.target_id}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def trace_pdf(request: HttpRequest, target_type: str, target_id: str) -> HttpResponse:
+    """The trace, printable; recorded like the JSON export."""
+    person = _person(request)
+    access = access_for(person)
+    target = trace_target_get_for(access=access, target_type=target_type, target_id=target_id)
+    audit_record_standalone(
+        actor=person,
+        action="audit.trace_export",
+        target_label=f"{target.target_type}:{target.target_id}",
+        after={"format": "pdf"},
+    )
+    checkpoint = checkpoint_latest()
+    rows = trace_rows(list(trace_events(target=target)), checkpoint)
+    pdf = trace_pdf_build(
+        target=target,
+        rows=rows,
+        checkpoint=checkpoint,
+        vkey=signing_key().vkey if checkpoint is not None else "",
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    filename = f"zhiyin-trace-{target.target_type}-{target.target_id}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

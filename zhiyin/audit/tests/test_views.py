@@ -104,6 +104,15 @@ def test_the_trace_export_verifies_offline_and_is_recorded(world: World) -> None
     assert refused.status_code == 404
 
 
+def test_the_trace_prints_as_pdf_for_those_in_scope(world: World) -> None:
+    checkpoint_create()
+    url = reverse("audit_trace_pdf", args=["seals.seal", world.sn_committee_seal.pk])
+    response = client_for(world.inspector).get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    assert client_for(world.bl_admin).get(url).status_code == 404
+
+
 # --- API -------------------------------------------------------------------------------
 
 
