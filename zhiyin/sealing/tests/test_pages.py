@@ -153,3 +153,15 @@ def test_certificate_documents_come_only_from_certificate_matters(sealing: Seali
     certificate = approved_request(sealing)
     text = certificate_document_build(request=certificate)
     assert text.startswith(b"%PDF")
+
+
+def test_the_demo_seals_certificates_once(sealing: Sealing) -> None:
+    from zhiyin.sealing.demo import sealing_demo_load
+
+    assert sealing_demo_load() == 1  # the one resident of 水南村 in the test world
+    document = SealedDocument.objects.get()
+    assert document.matter_name == "居住证明"
+    assert document.request.status == RequestStatus.COMPLETED
+    page = client_for(None).get(f"/verify/{document.number}/").content.decode()
+    assert "真实有效" in page
+    assert sealing_demo_load() == 0
