@@ -7,10 +7,11 @@ Who may see an object's story (the trace page, its export and its proofs):
   district, a bureau, a person without a home village) a district-wide inspector or
   admin of that district; events without a target (failed logins, refusals) only
   district-wide inspectors and admins;
-- the person the object belongs to: the person themself, or the `applicant` of an object
-  with an `applicant_id` field (requests, applications) — the audit app knows no domain
-  model, it only reads these duck-typed fields: `village_id`, `home_village_id`,
-  `district_id`, `applicant_id`;
+- the people the object belongs to: the person themself (`orgs.person`), and whoever an
+  object's `applicant_id`, `on_behalf_of_id` or `resident_id` field names (a seal
+  request's clerk and the resident it is for, a resident's application) — the audit app
+  knows no domain model, it only reads these duck-typed fields and `village_id`,
+  `home_village_id`, `district_id`;
 - nobody else: `Http404`, as everywhere, so nobody learns that the object exists.
 """
 
@@ -27,6 +28,8 @@ from zhiyin.orgs.models import District, Person, Role, Village
 from zhiyin.orgs.selectors import Access
 
 OVERSIGHT_ROLES = (Role.INSPECTOR, Role.ADMIN)
+#: Fields naming the person(s) an object belongs to, who may read its story.
+OWNER_FIELDS = ("applicant_id", "on_behalf_of_id", "resident_id")
 
 
 def audit_events_for_target(*, target: Model) -> QuerySet[AuditEvent]:
@@ -75,7 +78,7 @@ def _may_see(access: Access, obj: Model) -> bool:
         return False
     if isinstance(obj, Person) and obj.pk == access.person_id:
         return True
-    if getattr(obj, "applicant_id", None) == access.person_id:
+    if any(getattr(obj, name, None) == access.person_id for name in OWNER_FIELDS):
         return True
     if isinstance(obj, Village):
         village_id: int | None = obj.pk
