@@ -183,6 +183,7 @@ def service_specs() -> list[dict[str, Any]]:
             "attachments": [],
             "eligibility": {},
             "certificate": {
+                "purpose": "自{since}年起居住在{village}{address}，本证明用于{use}",
                 "title": "居住证明",
                 "paragraphs": [
                     "兹证明{real_name}（身份证号{id_number}）自{since}年起居住在{village}{address}。",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal
@@ -33,6 +34,7 @@ from zhiyin.approvals.services import (
     seal_request_withdraw,
 )
 from zhiyin.audit.services import audit_record
+from zhiyin.catalog.models import MatterCategory
 from zhiyin.catalog.selectors import negative_list_check
 from zhiyin.delivery.services import notify
 from zhiyin.orgs.errors import RuleViolation
@@ -52,6 +54,7 @@ from zhiyin.portal.models import (
     PortalSettings,
     RegisterEntry,
     Service,
+    ServiceKind,
     Subsidy,
 )
 from zhiyin.portal.prefill import prefill_for
@@ -441,32 +444,50 @@ def seals_for_application(application: Application) -> list[Seal]:
     return sorted(usable, key=lambda s: (not s.is_electronic, s.group_id is not None, s.pk))
 
 
+def _is_certificate(application: Application) -> bool:
+    return (
+        application.service.kind == ServiceKind.CERTIFICATE
+        and application.service.matter.category == MatterCategory.CERTIFICATE
+    )
+
+
 def _purpose(application: Application) -> str:
+    """用印事由. For a certificate it is the sentence the certificate states, from the
+    service's `certificate["purpose"]` template filled with the answers."""
+    template = str(application.service.certificate.get("purpose", ""))
+    if _is_certificate(application) and template:
+        values = {**application.answers, "village": application.village.name}
+        return template.format_map(defaultdict(str, values))[:500]
     text = f"{application.service.name}（{application.resident.real_name}，{application.number}"
     if application.amount is not None:
         text += f"，补贴 {application.amount_text} 元"
     return text + "）"
 
 
-def _uploads(application: Application) -> tuple[SimpleUploadedFile, list[SimpleUploadedFile]]:
-    document = SimpleUploadedFile(
-        f"{application.number}.pdf", application_pdf(application), content_type="application/pdf"
-    )
-    attachments = []
+def _attachments(application: Application) -> list[SimpleUploadedFile]:
+    uploads = []
     for f in application.files.all():
         with f.file.open("rb") as handle:
-            attachments.append(
+            uploads.append(
                 SimpleUploadedFile(f.original_name, handle.read(), content_type=f.content_type)
             )
-    return document, attachments
+    return uploads
+
+
+def _pdf_upload(application: Application, data: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile(f"{application.number}.pdf", data, content_type="application/pdf")
 
 
 @transaction.atomic
 def application_accept(
     *, application: Application, by: Person, seal: Seal | None = None
 ) -> SealRequest:
-    """The clerk's one action: the application's generated form becomes the document of a
-    seal request, which is created (or, after a 退回, updated) and submitted."""
+    """The clerk's one action: the application becomes a seal request, created (or, after
+    a 退回, updated) and submitted. Its document is the application's generated form; for
+    a certificate matter it is the certificate sealing builds from the request
+    (`certificate_document_build`), so it carries the number the sealed file will have."""
+    from zhiyin.sealing.services import certificate_document_build
+
     application = _locked(application)
     if application.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.RESUBMITTED):
         raise RuleViolation(
@@ -477,22 +498,26 @@ def application_accept(
         if not candidates:
             raise RuleViolation(_("本村没有可用于该事项的在用印章，请先登记印章。"))
         seal = candidates[0]
-    document, attachments = _uploads(application)
+    certificate = _is_certificate(application)
+    documents = [] if certificate else [_pdf_upload(application, application_pdf(application))]
     before = _data(application)
     request = application.seal_request
+    fields: dict[str, Any] = {
+        "seal": seal,
+        "stamp_count": 1,
+        "place_of_use": application.village.committee_name,
+        "purpose": _purpose(application),
+        "on_behalf_of": application.resident,
+        "group": application.group,
+    }
     if request is None:
         request = seal_request_create(
             by=by,
             village=application.village,
             matter=application.service.matter,
-            seal=seal,
-            stamp_count=1,
-            place_of_use=application.village.committee_name,
-            purpose=_purpose(application),
-            on_behalf_of=application.resident,
-            group=application.group,
-            documents=[document],
-            attachments=attachments,
+            documents=documents,
+            attachments=_attachments(application),
+            **fields,
         )
     else:
         if request.applicant_id != by.pk:
@@ -501,15 +526,22 @@ def application_accept(
             request=request,
             by=by,
             matter=request.matter,
-            seal=seal,
-            stamp_count=request.stamp_count,
-            place_of_use=request.place_of_use,
-            purpose=_purpose(application),
-            on_behalf_of=application.resident,
-            group=application.group,
-            documents=[document],
-            attachments=attachments,
+            documents=documents,
+            attachments=_attachments(application),
             remove_document_ids=list(request.documents.values_list("pk", flat=True)),
+            **fields,
+        )
+    if certificate:
+        built = certificate_document_build(request=request)
+        request = seal_request_update(
+            request=request,
+            by=by,
+            matter=request.matter,
+            documents=[_pdf_upload(application, built)],
+            remove_document_ids=list(
+                request.documents.filter(superseded_at__isnull=True).values_list("pk", flat=True)
+            ),
+            **fields,
         )
     request = seal_request_submit(request=request, by=by)
     application.seal_request = request

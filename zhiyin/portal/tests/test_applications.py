@@ -306,7 +306,10 @@ def test_the_certificate_service_generates_its_document(world: World, services: 
         files={},
     )
     request = application_accept(application=application, by=world.sn_clerk)
-    assert request.documents.get().read_bytes().startswith(b"%PDF")
+    assert request.purpose == "自2010年起居住在水南村三巷5号，本证明用于子女入学"
+    assert (
+        request.documents.filter(superseded_at__isnull=True).get().read_bytes().startswith(b"%PDF")
+    )
 
 
 def test_officials_are_named_only_when_the_district_enables_it(
