@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from zhiyin.orgs.admin import ScopedAdmin, admin_villages, request_person, site
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Collective, VillageGroup
-from zhiyin.seals.models import Seal
+from zhiyin.seals.models import ElectronicSeal, Seal
 from zhiyin.seals.services import seal_register, seal_register_check
 
 
@@ -113,3 +113,32 @@ class SealAdmin(ScopedAdmin):
 
 
 site.register(Seal, SealAdmin)
+
+
+class ElectronicSealAdmin(ScopedAdmin):
+    """Certificates, read-only: issued and revoked through the seal's page and status
+    changes. The encrypted key is never shown."""
+
+    village_path = "seal__village"
+    list_display = ("seal", "serial", "not_after", "revoked_at", "revocation_reason")
+    list_filter = ("revocation_reason",)
+    fields = (
+        "seal",
+        "serial",
+        "certificate_pem",
+        "not_before",
+        "not_after",
+        "issued_at",
+        "revoked_at",
+        "revocation_reason",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+site.register(ElectronicSeal, ElectronicSealAdmin)

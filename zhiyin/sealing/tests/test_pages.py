@@ -165,3 +165,23 @@ def test_the_demo_seals_certificates_once(sealing: Sealing) -> None:
     page = client_for(None).get(f"/verify/{document.number}/").content.decode()
     assert "真实有效" in page
     assert sealing_demo_load() == 0
+
+
+def test_the_admin_lists_sealed_documents_and_certificates_in_scope_read_only(
+    sealing: Sealing,
+) -> None:
+    world = sealing.world
+    request = approved_request(sealing)
+    document_seal(request=request, seals=[world.sn_committee_seal], by=world.sn_custodian1)
+    sealed = SealedDocument.objects.get()
+    mine = client_for(world.sn_admin).get("/admin/sealing/sealeddocument/")
+    assert mine.status_code == 200 and sealed.number in mine.content.decode()
+    other = client_for(world.bl_admin).get("/admin/sealing/sealeddocument/")
+    assert sealed.number not in other.content.decode()
+    certificates = client_for(world.sn_admin).get("/admin/seals/electronicseal/")
+    assert certificates.status_code == 200
+    assert "key_blob" not in certificates.content.decode()
+    assert client_for(world.sn_custodian1).get("/admin/sealing/sealeddocument/").status_code in (
+        302,
+        403,
+    )
