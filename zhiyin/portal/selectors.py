@@ -122,7 +122,7 @@ def _show_names(district: District) -> bool:
 
 
 #: The `source_type` sealing uses when it hands a sealed seal request to delivery.
-DELIVERY_SOURCE_TYPE = "seal_request"
+DELIVERY_SOURCE_TYPE = "approvals.sealrequest"
 
 
 def delivered_at(application: Application) -> datetime | None:
