@@ -147,3 +147,60 @@ def test_the_admin_lists_applications_of_the_admins_scope_only(
     assert application.number in client_for(world.sn_admin).get(url).content.decode()
     assert application.number not in client_for(world.bl_admin).get(url).content.decode()
     assert status(world.sn_resident, url) == 302
+
+
+def test_a_clerk_files_through_the_pages_for_an_elderly_resident(
+    world: World, services: Services
+) -> None:
+    client = client_for(world.sn_clerk)
+    base = "/portal/services/vegetable-subsidy/"
+    client.post(f"{base}?for={world.sn_resident.pk}")
+    assert "为 阿梅 代办" in client.get(f"{base}step/1/").content.decode()
+    client.post(f"{base}step/1/", {"phone": "13900000001", "village": "水南村"})
+    client.post(f"{base}step/2/", {"crop": "冬瓜"})
+    client.post(f"{base}step/3/", {"crops": "1"})
+    client.post(f"{base}step/4/", {"area": "4"})
+    answer = client.post(f"{base}confirm/", {"photo": photo()})
+    assert answer["Location"] == "/portal/clerk/"
+    application = Application.objects.get()
+    assert application.resident == world.sn_resident and application.filed_by == world.sn_clerk
+    assert application.amount == Decimal("800.00")
+    assert status(world.sn_resident, f"/portal/applications/{application.pk}/") == 200
+
+
+def test_after_a_return_the_form_opens_with_the_earlier_answers(
+    world: World, application: Application
+) -> None:
+    from zhiyin.approvals.services import document_view_record, seal_request_return
+    from zhiyin.portal.services import application_accept
+
+    request = application_accept(application=application, by=world.sn_clerk)
+    document_view_record(document=request.documents.get(), by=world.sn_leader1)
+    seal_request_return(request=request, by=world.sn_leader1, comment="请补充地块位置")
+    client = client_for(world.sn_resident)
+    page = client.get(f"/portal/applications/{application.pk}/").content.decode()
+    assert "请补充地块位置" in page and "修改后重新提交" in page
+    answer = client.post(f"/portal/applications/{application.pk}/edit/")
+    assert answer["Location"] == "/portal/services/vegetable-subsidy/step/1/"
+    step4 = client.get("/portal/services/vegetable-subsidy/step/4/").content.decode()
+    assert 'value="3.50"' in step4 and 'value="南坡"' in step4
+    client.post("/portal/services/vegetable-subsidy/step/4/", {"area": "3.50", "plot": "南坡东侧"})
+    answer = client.post("/portal/services/vegetable-subsidy/confirm/", {})
+    assert answer["Location"] == f"/portal/applications/{application.pk}/"
+    application.refresh_from_db()
+    assert application.status == "resubmitted" and application.answers["plot"] == "南坡东侧"
+
+
+def test_the_resident_withdraws_from_the_progress_page(
+    world: World, application: Application
+) -> None:
+    client = client_for(world.sn_resident)
+    client.post(f"/portal/applications/{application.pk}/withdraw/")
+    application.refresh_from_db()
+    assert application.status == "withdrawn"
+    assert (
+        client_for(world.bl_resident)
+        .post(f"/portal/applications/{application.pk}/withdraw/")
+        .status_code
+        == 404
+    )
