@@ -215,6 +215,7 @@ DEMO_LOADERS: list[str] = [
     "zhiyin.catalog.demo.catalog_demo_load",
     "zhiyin.portal.demo.portal_demo_load",
     "zhiyin.approvals.demo.approvals_demo_load",
+    "zhiyin.audit.demo.audit_demo_load",
 ]
 
 #: (dotted path of a task, seconds between runs), enqueued by `manage.py run_worker`.
