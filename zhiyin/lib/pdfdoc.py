@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -180,20 +181,21 @@ def certificate_pdf_build(
     return CertificatePdf(pdf=out.getvalue(), seal_position=anchor.position)
 
 
-def seal_position_read(pdf_bytes: bytes) -> SealPosition | None:
-    """The seal place a certificate built here recorded in its keywords, if any."""
-    from pyhanko.pdf_utils.reader import PdfFileReader
+_POSITION_PATTERN = re.compile(
+    re.escape(_POSITION_KEYWORD.encode("ascii")) + rb"(\d+),(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)"
+)
 
-    try:
-        info = PdfFileReader(io.BytesIO(pdf_bytes), strict=False).trailer_view.get("/Info")
-        keywords = str(info.get_object().get("/Keywords", "")) if info is not None else ""
-    except Exception:  # an unreadable PDF simply has no recorded position
+
+def seal_position_read(pdf_bytes: bytes) -> SealPosition | None:
+    """The seal place a certificate built here recorded in its keywords, if any.
+
+    Read from the bytes rather than by parsing the PDF (which costs more than the rest of
+    the sealing bookkeeping): reportlab writes the keywords as a plain literal string. It
+    is only a default place for the seal, so a look-alike string elsewhere in a file can
+    at worst move the seal, never change what is signed.
+    """
+    matches = list(_POSITION_PATTERN.finditer(pdf_bytes))
+    if not matches:
         return None
-    for word in keywords.split():
-        if word.startswith(_POSITION_KEYWORD):
-            try:
-                page, x, y = word[len(_POSITION_KEYWORD) :].split(",")
-                return SealPosition(page=int(page), x=float(x), y=float(y))
-            except ValueError:
-                return None
-    return None
+    last = matches[-1]
+    return SealPosition(page=int(last[1]), x=float(last[2]), y=float(last[3]))
