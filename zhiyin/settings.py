@@ -249,6 +249,11 @@ AUDIT_LOG_ORIGIN = env_str("AUDIT_LOG_ORIGIN", "zhiyin.example/audit")
 AUDIT_SIGNING_KEY = env_str("AUDIT_SIGNING_KEY", "")
 #: Development only (DEBUG on, no key set): where a generated key is kept.
 AUDIT_DEV_KEY_PATH = BASE_DIR / "var" / "audit-signing-key.pem"
+if not DEBUG and not AUDIT_SIGNING_KEY:
+    raise ImproperlyConfigured(
+        "AUDIT_SIGNING_KEY (or AUDIT_SIGNING_KEY_FILE) must be set when DEBUG is off: "
+        "it signs the audit checkpoints."
+    )
 
 # --- Electronic seals -----------------------------------------------------------------
 #: Key-encryption key for seal private keys: 32 bytes as 64 hex digits or base64, in

@@ -10,6 +10,9 @@ from django.conf import settings
 
 from zhiyin.lib.idcard import id_number_is_valid, id_number_make, id_number_mask
 
+#: base64 of a 32-byte Ed25519 seed, for settings checks only.
+AUDIT_SEED = "zZ3Qe8rjV0mOqkq0Kr8sJ9m2uKXn8lXxT2JmO3kT3Ls="
+
 
 def test_it_accepts_a_number_with_the_right_check_digit() -> None:
     assert id_number_is_valid("11010519491231002X")
@@ -59,8 +62,15 @@ def _start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         ({"DEBUG": "maybe"}, "DEBUG='maybe' is not a yes/no value"),
         ({"DEBUG": "false"}, "SECRET_KEY (or SECRET_KEY_FILE) must be set"),
         ({"DATABASE_URL": "mysql://x@y/z"}, "Zhiyin supports sqlite:// and postgres://"),
-        ({"DEBUG": "false", "SECRET_KEY": "k" * 50}, "SEAL_KEK (or SEAL_KEK_FILE) must be set"),
+        (
+            {"DEBUG": "false", "SECRET_KEY": "k" * 50, "AUDIT_SIGNING_KEY": AUDIT_SEED},
+            "SEAL_KEK (or SEAL_KEK_FILE) must be set",
+        ),
         ({"SEAL_KEK": "too-short"}, "SEAL_KEK (or SEAL_KEK_FILE) must be 32 bytes"),
+        (
+            {"DEBUG": "false", "SECRET_KEY": "k" * 50, "SEAL_KEK": "ab" * 32},
+            "AUDIT_SIGNING_KEY (or AUDIT_SIGNING_KEY_FILE) must be set",
+        ),
         ({"SECRET_KEY_FILE": "/nonexistent/secret"}, "SECRET_KEY_FILE points to"),
         ({"SESSION_COOKIE_AGE": "ten"}, "SESSION_COOKIE_AGE='ten' is not a whole number"),
     ],
@@ -89,6 +99,7 @@ def test_secret_key_can_come_from_a_file(tmp_path: object) -> None:
             "SECRET_KEY_FILE": str(secret),
             "ALLOWED_HOSTS": "zhiyin.example",
             "SEAL_KEK": "ab" * 32,
+            "AUDIT_SIGNING_KEY": AUDIT_SEED,
         },
         capture_output=True,
         text=True,
