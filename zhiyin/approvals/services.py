@@ -609,9 +609,11 @@ def seal_request_decide(
 @transaction.atomic
 def seal_request_withdraw(*, request: SealRequest, by: Person, reason: str = "") -> SealRequest:
     """The applicant takes the request back (撤回) while nobody has acted on the current
-    step."""
+    step. The resident a clerk filed it for may withdraw it too: it is their matter, and
+    the log must name them, not the clerk, as the one who withdrew."""
     request = _locked(request)
-    _require_applicant(request, by, _("撤回申请"))
+    if request.on_behalf_of_id is None or request.on_behalf_of_id != by.pk:
+        _require_applicant(request, by, _("撤回申请"))
     if request.status == RequestStatus.DRAFT:
         raise RuleViolation(_("草稿尚未提交，无需撤回。"))
     if request.status not in PENDING_STATUSES:

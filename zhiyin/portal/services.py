@@ -392,8 +392,8 @@ def application_resubmit(
 def application_withdraw(*, application: Application, by: Person) -> Application:
     """The resident takes the application back until the first approval. When a seal
     request already exists it is withdrawn too, in the same transaction (approvals lets
-    only its applicant — the accepting clerk — do so, so the call is made in the clerk's
-    name and the reason names the resident; this event records the resident)."""
+    the resident it was filed for — or its applicant, the accepting clerk — do so; the
+    log names whoever withdrew)."""
     application = _locked(application)
     if by.pk not in (application.resident_id, application.filed_by_id):
         raise RuleViolation(_("只能撤回本人的申请。"))
@@ -413,7 +413,7 @@ def application_withdraw(*, application: Application, by: Person) -> Application
             raise RuleViolation(_("审批已经开始，不能撤回。如需撤回，请联系村委会。"))
         seal_request_withdraw(
             request=request,
-            by=request.applicant,
+            by=by,
             reason=_("村民%(name)s本人在网上撤回申请。") % {"name": application.resident.real_name},
         )
     before = _data(application)

@@ -258,3 +258,17 @@ def test_two_approver_steps_record_each_decision(world: World, catalog: Catalog)
         "sn_custodian2",
     }
     assert step.decision == Decision.APPROVE
+
+
+def test_the_resident_a_request_was_filed_for_may_withdraw_it_and_is_named(
+    world: World, catalog: Catalog
+) -> None:
+    request = request_make(world, catalog.matter, on_behalf_of=world.sn_resident)
+    request = seal_request_submit(request=request, by=world.sn_clerk)
+    with pytest.raises(RuleViolation, match="只有申请人本人可以撤回申请"):
+        seal_request_withdraw(request=request, by=world.bl_resident)
+    seal_request_withdraw(request=request, by=world.sn_resident)
+    request.refresh_from_db()
+    assert request.status == RequestStatus.WITHDRAWN
+    event = AuditEvent.objects.filter(action="seal_request.withdraw").latest("seq")
+    assert event.actor_id == world.sn_resident.pk
