@@ -3,6 +3,7 @@ the public root, the stamp image, and the commands that move the root in and out
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -221,12 +222,18 @@ def test_export_and_import_root_ca(world: World, tmp_path: Path) -> None:
 
 
 def _start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("DEBUG", "SEAL_KEK"))}
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DEBUG", "SEAL_KEK", "AUDIT_SIGNING_KEY"))
+    }
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         env={
             **keep,
             "SECRET_KEY": "k" * 60,
+            # The audit checkpoint key is required too when DEBUG is off (a 32-byte seed).
+            "AUDIT_SIGNING_KEY": base64.b64encode(bytes(range(32))).decode(),
             "DJANGO_SETTINGS_MODULE": "zhiyin.settings",
             **env,
         },
