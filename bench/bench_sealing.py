@@ -15,6 +15,7 @@ Run: .venv/bin/python bench/bench_sealing.py [rounds]
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import functools
 import io
@@ -164,6 +165,7 @@ def service_bench(rounds: int) -> float:
     os.environ["DEBUG"] = "false"
     os.environ["SECRET_KEY"] = os.urandom(32).hex()
     os.environ["SEAL_KEK"] = os.urandom(32).hex()
+    os.environ["AUDIT_SIGNING_KEY"] = base64.b64encode(os.urandom(32)).decode()
     import django
 
     django.setup()
