@@ -7,6 +7,7 @@ production set at least `DEBUG=false`, `SECRET_KEY` (or `SECRET_KEY_FILE`) and
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -240,6 +241,17 @@ except ValueError as exc:
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 #: How often an applicant may send a reminder (催办) for the same step.
 REMINDER_INTERVAL_SECONDS = env_int("REMINDER_INTERVAL_SECONDS", 2 * 3600, minimum=0)
+
+# --- Resident portal ------------------------------------------------------------------
+#: Judge service rules (application seasons) as on this date (YYYY-MM-DD) instead of
+#: today: for training systems, and for tests that must pass in any month.
+_service_date = env_str("PORTAL_SERVICE_DATE", "")
+try:
+    PORTAL_SERVICE_DATE = dt.date.fromisoformat(_service_date) if _service_date else None
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        f"PORTAL_SERVICE_DATE={_service_date!r} is not a date (YYYY-MM-DD)."
+    ) from exc
 
 # --- Audit log ------------------------------------------------------------------------
 PERIODIC_TASKS.append(("zhiyin.audit.tasks.checkpoint_build", 600))

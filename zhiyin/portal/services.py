@@ -8,6 +8,7 @@ progress with `application_sync`.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -258,7 +259,7 @@ def answers_check(
     )
     negative_list_check(f"{service.name} {texts}", service.district)
     id_number = answers.get("id_number") or resident.id_number or ""
-    eligibility_check(service, id_number=id_number, answers=answers, day=timezone.localdate())
+    eligibility_check(service, id_number=id_number, answers=answers, day=service_day())
     subsidy = Subsidy.objects.filter(service=service).first()
     amount = subsidy_amount(subsidy, answers) if subsidy is not None else None
     if subsidy is not None and amount is None:
@@ -294,6 +295,14 @@ def _files_add(
     ]
     if missing:
         raise RuleViolation(_("请上传：%(names)s。") % {"names": "、".join(missing)})
+
+
+def service_day() -> dt.date:
+    """The day that service rules (application seasons) are judged on: today, unless the
+    operator pinned a date with PORTAL_SERVICE_DATE (a training system, or tests that
+    must not depend on the season of the day they run)."""
+    pinned: dt.date | None = settings.PORTAL_SERVICE_DATE
+    return pinned or timezone.localdate()
 
 
 @transaction.atomic

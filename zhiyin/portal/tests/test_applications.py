@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -330,3 +331,16 @@ def test_officials_are_named_only_when_the_district_enables_it(
     )
     details = " ".join(r.detail for r in application_timeline(application=application))
     assert "老陈" in details
+
+
+def test_out_of_season_submission_is_refused_with_the_season(
+    world: World, services: Services, settings: Any
+) -> None:
+    services.vegetable.eligibility = {"season_start": "10-01", "season_end": "04-30"}
+    services.vegetable.save()
+    submit(world, services)  # 26 Nov, pinned by the portal tests: in season
+    settings.PORTAL_SERVICE_DATE = dt.date(2027, 6, 1)
+    before = Application.objects.count()
+    with pytest.raises(RuleViolation, match="不在申报期内"):
+        submit(world, services)
+    assert Application.objects.count() == before
