@@ -138,3 +138,16 @@ def villages_to_apply_in(*, access: Access) -> QuerySet[Village]:
 
 def residents_of(*, village: Village) -> QuerySet[Person]:
     return Person.objects.filter(home_village=village, is_active=True).order_by("real_name")
+
+
+def person_approved_request(*, request: SealRequest, person: Person) -> bool:
+    """Whether `person` decided an approval step of `request` (审用分离).
+
+    A custodian step (印章管理员核实) is the custodians' own confirmation of the matter,
+    not an approval: counting it would leave a joint-seal request, whose custodian step
+    both custodians decide, with nobody allowed to seal it."""
+    return bool(
+        StepDecision.objects.filter(step__request=request, person=person)
+        .exclude(step__role=Role.CUSTODIAN)
+        .exists()
+    )

@@ -42,6 +42,7 @@ from zhiyin.approvals.models import (
     StepDecision,
     StepStatus,
 )
+from zhiyin.approvals.selectors import person_approved_request
 from zhiyin.approvals.timelimits import step_deadline, step_duration
 from zhiyin.audit.services import audit_record
 from zhiyin.catalog.models import Matter
@@ -698,7 +699,7 @@ def seal_request_remind(*, request: SealRequest, by: Person) -> ApprovalStep:
 @transaction.atomic
 def seal_request_complete(*, request: SealRequest, by: Person) -> SealRequest:
     """A custodian records that the approved request was sealed or stamped. Neither the
-    applicant nor anyone who decided a step of it may be its custodian."""
+    applicant nor anyone who approved a step of it may be its custodian."""
     request = _locked(request)
     if request.status != RequestStatus.APPROVED:
         raise RuleViolation(_("只有已批准的申请才能用印。"))
@@ -710,7 +711,7 @@ def seal_request_complete(*, request: SealRequest, by: Person) -> SealRequest:
         raise RuleViolation(_("只有本村的印章管理员可以用印。"))
     if by.pk == request.applicant_id:
         raise RuleViolation(_("申请人不能为自己的申请用印，请由另一位印章管理员用印。"))
-    if StepDecision.objects.filter(step__request=request, person=by).exists():
+    if person_approved_request(request=request, person=by):
         raise RuleViolation(_("审批过该申请的人不能为其用印（审用分离）。"))
     before = _data(request)
     request.status = RequestStatus.COMPLETED

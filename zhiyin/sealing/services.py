@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhiyin.approvals.models import RequestDocument, RequestStatus, SealRequest
+from zhiyin.approvals.selectors import person_approved_request
 from zhiyin.approvals.services import seal_request_complete
 from zhiyin.audit.services import audit_record
 from zhiyin.catalog.models import MatterCategory, MatterTier
@@ -104,7 +105,7 @@ def sealing_refusal(*, request: SealRequest, by: Person) -> str | None:
         return _("只有本村的印章管理员可以盖章。")
     if by.pk == request.applicant_id:
         return _("申请人不能为自己的申请盖章，请由另一位印章管理员盖章。")
-    if request.steps.filter(decisions__person=by).exists():
+    if person_approved_request(request=request, person=by):
         return _("审批过该申请的人不能为其盖章（审用分离）。")
     if not request.matter.electronic_allowed:
         return _("该事项不允许使用电子印章。")

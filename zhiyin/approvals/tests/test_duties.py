@@ -53,6 +53,27 @@ def test_a_two_approver_step_needs_two_different_people(world: World, catalog: C
 
 
 def test_an_approver_never_completes_as_custodian(world: World, catalog: Catalog) -> None:
+    # 王哥 is a custodian and also leads group 2; he approves the group step of a request.
+    role_grant_create(
+        person=world.sn_custodian2, role=Role.GROUP_LEADER, group=world.sn_group2, by=None
+    )
+    request = seal_request_submit(
+        request=request_make(world, catalog.matter, group=world.sn_group2), by=world.sn_clerk
+    )
+    for person in (world.sn_custodian2, world.sn_secretary):
+        view_documents(request, person)
+        request = seal_request_approve(request=request, by=person)
+    assert request.status == RequestStatus.APPROVED
+    with pytest.raises(RuleViolation, match="审用分离"):
+        seal_request_complete(request=request, by=world.sn_custodian2)
+    assert seal_request_complete(request=request, by=world.sn_custodian1).status == "completed"
+
+
+def test_the_custodians_joint_confirmation_is_not_an_approval(
+    world: World, catalog: Catalog
+) -> None:
+    """Both custodians confirm a joint-seal matter at its custodian step; one of them then
+    seals it. Counting that confirmation as an approval would leave nobody to seal."""
     request = seal_request_submit(
         request=request_make(world, catalog.joint_matter), by=world.sn_clerk
     )
@@ -60,9 +81,7 @@ def test_an_approver_never_completes_as_custodian(world: World, catalog: Catalog
         view_documents(request, person)
         request = seal_request_approve(request=request, by=person)
     assert request.status == RequestStatus.APPROVED
-    for custodian in (world.sn_custodian1, world.sn_custodian2):
-        with pytest.raises(RuleViolation, match="审用分离"):
-            seal_request_complete(request=request, by=custodian)
+    assert seal_request_complete(request=request, by=world.sn_custodian1).status == "completed"
 
 
 def test_the_applicant_custodian_does_not_seal_their_own_request(

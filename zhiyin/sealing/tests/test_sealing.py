@@ -137,14 +137,19 @@ def test_a_custodian_who_approved_a_step_may_not_seal(sealing: Sealing) -> None:
     from zhiyin.approvals.services import document_view_record, seal_request_approve
     from zhiyin.catalog.models import ChainStep
     from zhiyin.orgs.models import Role
+    from zhiyin.orgs.services import role_grant_create
 
     world = sealing.world
+    # 符姐 holds the seal and also leads group 1, whose step she approves.
+    role_grant_create(
+        person=world.sn_custodian1, role=Role.GROUP_LEADER, group=world.sn_group1, by=None
+    )
     ChainStep.objects.create(
         chain=sealing.contract_matter.chain,
         position=2,
-        name="印章管理员核对",
-        role=Role.CUSTODIAN,
-        scope_level="village",
+        name="小组长审核",
+        role=Role.GROUP_LEADER,
+        scope_level="group",
         time_limit=1,
         time_unit="days",
     )
@@ -160,6 +165,32 @@ def test_a_custodian_who_approved_a_step_may_not_seal(sealing: Sealing) -> None:
     assert not SealingConfirmation.objects.exists()
     assert document_seal(
         request=request, seals=[world.sn_committee_seal], by=world.sn_custodian2
+    ).sealed
+
+
+def test_a_custodians_own_confirmation_step_does_not_bar_them_from_sealing(
+    sealing: Sealing,
+) -> None:
+    from zhiyin.approvals.services import document_view_record, seal_request_approve
+    from zhiyin.catalog.models import ChainStep
+    from zhiyin.orgs.models import Role
+
+    world = sealing.world
+    ChainStep.objects.create(
+        chain=sealing.contract_matter.chain,
+        position=2,
+        name="印章管理员核实",
+        role=Role.CUSTODIAN,
+        scope_level="village",
+        time_limit=1,
+        time_unit="days",
+    )
+    request = approved_request(sealing, sealing.contract_matter, documents=[pdf_document()])
+    for document in request.documents.all():
+        document_view_record(document=document, by=world.sn_custodian1)
+    request = seal_request_approve(request=request, by=world.sn_custodian1)
+    assert document_seal(
+        request=request, seals=[world.sn_committee_seal], by=world.sn_custodian1
     ).sealed
 
 
