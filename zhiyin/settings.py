@@ -216,6 +216,7 @@ DEMO_LOADERS: list[str] = [
     "zhiyin.catalog.demo.catalog_demo_load",
     "zhiyin.portal.demo.portal_demo_load",
     "zhiyin.approvals.demo.approvals_demo_load",
+    "zhiyin.sealing.demo.sealing_demo_load",
     "zhiyin.audit.demo.audit_demo_load",
 ]
 

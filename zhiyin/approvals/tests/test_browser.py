@@ -67,7 +67,7 @@ def test_a_request_goes_from_draft_to_sealed_on_a_phone(
     page = login(phone, base, "sn_custodian1")
     page.goto(f"{base}/requests/{request.pk}/")
     expect(page.locator("main")).to_contain_text("羊组长")
-    page.get_by_role("button", name="登记已用印").click()
+    page.get_by_role("button", name="登记已加盖实物印章").click()
     expect(page.locator(".messages")).to_contain_text("已登记用印")
     assert SealRequest.objects.get(pk=request.pk).status == RequestStatus.COMPLETED
 
