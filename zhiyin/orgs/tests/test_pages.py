@@ -222,3 +222,13 @@ def test_the_village_page_pages_through_many_residents_masked(world: World) -> N
         .status_code
         == 404
     )
+
+
+def test_english_is_available_from_the_language_switch() -> None:
+    from django.test import Client
+
+    client = Client()
+    response = client.post(reverse("set_language"), {"language": "en", "next": reverse("login")}, follow=True)
+    body = response.content.decode()
+    assert "Log in to Zhiyin" in body
+    assert "登录智印" not in body
