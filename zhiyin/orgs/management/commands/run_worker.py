@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils.module_loading import import_string
 
@@ -26,7 +27,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         periodic: list[tuple[str, int]] = list(getattr(settings, "PERIODIC_TASKS", []))
-        worker_cmd = [sys.executable, "manage.py", "db_worker"]
+        # No autoreload: a worker restarted mid-task would leave its claim to expire.
+        worker_cmd = [sys.executable, "manage.py", "db_worker", "--no-reload"]
         if options["once"]:
             for path, _ in periodic:
                 import_string(path).enqueue()
@@ -34,9 +36,14 @@ class Command(BaseCommand):
             return
         worker = subprocess.Popen(worker_cmd)  # noqa: S603  # our own manage.py
         next_run = dict.fromkeys((p for p, _ in periodic), 0.0)
+        next_prune = 0.0
         try:
             while worker.poll() is None:
                 now = time.monotonic()
+                if now >= next_prune:
+                    # Periodic tasks leave a result row each run; keep a day of them.
+                    call_command("prune_db_task_results", min_age_days=1, verbosity=0)
+                    next_prune = now + 3600
                 for path, every in periodic:
                     if now >= next_run[path]:
                         import_string(path).enqueue()
