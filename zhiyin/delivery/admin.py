@@ -45,6 +45,7 @@ class ReadOnlyMixin:
 
 
 class EndpointForm(ModelForm):  # type: ignore[type-arg]  # BureauEndpoint
+    url = forms.URLField(label=_lazy("接收地址"), max_length=500, assume_scheme="https")
     event_types_text = forms.CharField(
         label=_lazy("订阅事件（逗号分隔，留空为全部）"), required=False
     )

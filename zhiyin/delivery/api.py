@@ -8,7 +8,7 @@ one of the bureau's endpoints. No session or token: the signature is the credent
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from zhiyin.delivery.services import AcknowledgementRefused, delivery_acknowledge_signed
 from zhiyin.orgs.errors import RuleViolation
@@ -27,16 +27,19 @@ class Problem(Schema):
 
 
 @router.post("/ack", auth=None, response={200: AckOut, 400: Problem, 401: Problem})
-def acknowledge(request: HttpRequest) -> tuple[int, AckOut | Problem]:
+def acknowledge(request: HttpRequest) -> Status[AckOut | Problem]:
     headers = {k.lower(): v for k, v in request.headers.items()}
     try:
         receipt = delivery_acknowledge_signed(body=request.body, headers=headers)
     except AcknowledgementRefused as exc:
-        return 401, Problem(detail=exc.message)
+        return Status(401, Problem(detail=exc.message))
     except RuleViolation as exc:
-        return 400, Problem(detail=exc.message)
-    return 200, AckOut(
-        delivery_id=receipt.delivery.webhook_id,
-        status=receipt.delivery.status,
-        receipt_id=receipt.pk,
+        return Status(400, Problem(detail=exc.message))
+    return Status(
+        200,
+        AckOut(
+            delivery_id=receipt.delivery.webhook_id,
+            status=receipt.delivery.status,
+            receipt_id=receipt.pk,
+        ),
     )

@@ -17,6 +17,7 @@ import json
 import logging
 import sys
 import time
+from abc import ABC, abstractmethod
 from functools import cache
 from typing import Any, Protocol
 from urllib.parse import quote_plus
@@ -62,14 +63,15 @@ def absolute_link(link: str) -> str:
     return f"{settings.PUBLIC_BASE_URL}{link}"
 
 
-class OutboxChannel:
+class OutboxChannel(ABC):
     """Base of the channels that leave the building: they enqueue, a worker delivers."""
 
     channel: str = ""
     preference_field: str = ""
 
+    @abstractmethod
     def reachable(self, person: Any) -> bool:
-        raise NotImplementedError
+        """Whether the person has an address on this channel (phone, e-mail)."""
 
     def send(self, *, person: Any, text: str, link: str, event: str) -> None:
         if not getattr(preference_for(person), self.preference_field) or not self.reachable(person):
@@ -83,8 +85,9 @@ class OutboxChannel:
             next_attempt_at=timezone.now(),
         )
 
+    @abstractmethod
     def deliver(self, message: OutboxMessage) -> Response:
-        raise NotImplementedError
+        """Send one claimed message; the outbox records the response and retries."""
 
 
 def _outcome(started: float, error: str = "", status_code: int | None = None) -> Response:

@@ -228,7 +228,9 @@ def test_english_is_available_from_the_language_switch() -> None:
     from django.test import Client
 
     client = Client()
-    response = client.post(reverse("set_language"), {"language": "en", "next": reverse("login")}, follow=True)
+    response = client.post(
+        reverse("set_language"), {"language": "en", "next": reverse("login")}, follow=True
+    )
     body = response.content.decode()
     assert "Log in to Zhiyin" in body
     assert "登录智印" not in body
