@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from zhiyin.orgs.models import Bureau, Collective, District, Person, Role, Village, VillageGroup
@@ -39,6 +40,15 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
     if db["ENGINE"] == "django.db.backends.sqlite3":
         name = Path(tempfile.gettempdir()) / f"zhiyin-test-{os.getpid()}.sqlite3"
         db.setdefault("TEST", {})["NAME"] = str(name)
+
+
+@pytest.fixture(autouse=True)
+def _chinese_first() -> Iterator[None]:
+    """Every test starts in Chinese. A request in English leaves English active in the
+    thread, and tests that call services directly would then read English messages."""
+    translation.activate("zh-hans")
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
