@@ -39,15 +39,20 @@ logger = logging.getLogger(__name__)
 
 
 class NotificationChannel(Protocol):
-    """Something that can tell a person about an event."""
+    """Something that can tell a person about an event. `preference` is the person's
+    channel choice, read once by `notify` for all channels."""
 
-    def send(self, *, person: Any, text: str, link: str, event: str) -> None: ...
+    def send(
+        self, *, person: Any, text: str, link: str, event: str, preference: NotificationPreference
+    ) -> None: ...
 
 
 class InAppChannel:
     """Stores the notification for the person's list in the app."""
 
-    def send(self, *, person: Any, text: str, link: str, event: str) -> None:
+    def send(
+        self, *, person: Any, text: str, link: str, event: str, preference: NotificationPreference
+    ) -> None:
         Notification.objects.create(person=person, text=text[:300], link=link[:300], event=event)
 
 
@@ -73,8 +78,10 @@ class OutboxChannel(ABC):
     def reachable(self, person: Any) -> bool:
         """Whether the person has an address on this channel (phone, e-mail)."""
 
-    def send(self, *, person: Any, text: str, link: str, event: str) -> None:
-        if not getattr(preference_for(person), self.preference_field) or not self.reachable(person):
+    def send(
+        self, *, person: Any, text: str, link: str, event: str, preference: NotificationPreference
+    ) -> None:
+        if not getattr(preference, self.preference_field) or not self.reachable(person):
             return
         OutboxMessage.objects.create(
             channel=self.channel,

@@ -35,7 +35,7 @@ from standardwebhooks.webhooks import (
 )
 
 from zhiyin.audit.services import audit_record, audit_sensitive_read
-from zhiyin.delivery.channels import NotificationChannel
+from zhiyin.delivery.channels import NotificationChannel, preference_for
 from zhiyin.delivery.models import (
     BureauEndpoint,
     Channel,
@@ -74,8 +74,9 @@ def notify(*, person: Any, text: str, link: str = "", event: str = "") -> None:
     """Send `text` to `person` on every configured channel."""
     if not connection.in_atomic_block:
         raise RuntimeError("notify must run inside the transaction of the change it reports")
+    preference = preference_for(person)
     for channel in notification_channels():
-        channel.send(person=person, text=text, link=link, event=event)
+        channel.send(person=person, text=text, link=link, event=event, preference=preference)
 
 
 @transaction.atomic
