@@ -9,8 +9,8 @@ through the service functions in `services.py`:
       │                 │                                    │                            ▼
       └── resubmit ◀── returned (退回) ◀──── return ──────────┘                       completed
           (edit first)    │                                                          (sealed/stamped)
-                          └─ (from submitted or in_approval, while no approver of
-                              the current step has acted) ── withdraw ──▶ withdrawn (final)
+                          └─ (from returned; or from submitted or in_approval while no
+                              approver of the current step has acted) ── withdraw ──▶ withdrawn (final)
 
 `submitted` means the first step waits and nobody has decided anything yet; a chain
 without steps (custodian seals directly) goes from draft straight to approved. Returned

@@ -617,15 +617,18 @@ def seal_request_withdraw(*, request: SealRequest, by: Person, reason: str = "")
         _require_applicant(request, by, _("撤回申请"))
     if request.status == RequestStatus.DRAFT:
         raise RuleViolation(_("草稿尚未提交，无需撤回。"))
-    if request.status not in PENDING_STATUSES:
-        raise RuleViolation(
-            _("该申请当前为“%(status)s”，不能撤回。") % {"status": request.get_status_display()}
-        )
-    step = _active_step(request)
-    if step.decisions.exists():
-        raise RuleViolation(_("审批人已开始办理当前环节，不能撤回。"))
+    holders: list[Person] = []
+    if request.status != RequestStatus.RETURNED:
+        # A returned request waits for its applicant, who may also give it up.
+        if request.status not in PENDING_STATUSES:
+            raise RuleViolation(
+                _("该申请当前为“%(status)s”，不能撤回。") % {"status": request.get_status_display()}
+            )
+        step = _active_step(request)
+        if step.decisions.exists():
+            raise RuleViolation(_("审批人已开始办理当前环节，不能撤回。"))
+        holders = list(step_holders(step).exclude(pk=by.pk))
     before = _data(request)
-    holders = list(step_holders(step).exclude(pk=by.pk))
     ApprovalStep.objects.filter(
         request=request, round=request.round, status__in=[StepStatus.ACTIVE, StepStatus.WAITING]
     ).update(status=StepStatus.CANCELLED)

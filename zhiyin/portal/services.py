@@ -411,11 +411,8 @@ def application_withdraw(*, application: Application, by: Person) -> Application
             _("申请当前为“%(s)s”，不能撤回。") % {"s": application.get_status_display()}
         )
     request = application.seal_request
-    if request is not None and request.status not in (
-        RequestStatus.RETURNED,
-        RequestStatus.WITHDRAWN,
-    ):
-        if (
+    if request is not None and request.status != RequestStatus.WITHDRAWN:
+        if request.status != RequestStatus.RETURNED and (
             request.steps.filter(decision="approve").exists()
             or request.steps.filter(decisions__isnull=False).exists()
         ):

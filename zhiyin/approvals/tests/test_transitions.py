@@ -272,3 +272,16 @@ def test_the_resident_a_request_was_filed_for_may_withdraw_it_and_is_named(
     assert request.status == RequestStatus.WITHDRAWN
     event = AuditEvent.objects.filter(action="seal_request.withdraw").latest("seq")
     assert event.actor_id == world.sn_resident.pk
+
+
+def test_a_returned_request_may_be_given_up_by_its_applicant(
+    world: World, catalog: Catalog
+) -> None:
+    request = _submitted(world, catalog)
+    request = seal_request_return(request=request, by=world.sn_leader1, comment="合同缺少附件页")
+    with pytest.raises(RuleViolation, match="只有申请人本人可以撤回申请"):
+        seal_request_withdraw(request=request, by=world.sn_secretary)
+    request = seal_request_withdraw(request=request, by=world.sn_clerk, reason="不再办理")
+    assert request.status == RequestStatus.WITHDRAWN
+    with pytest.raises(RuleViolation, match="不能撤回"):
+        seal_request_withdraw(request=request, by=world.sn_clerk)

@@ -344,3 +344,18 @@ def test_out_of_season_submission_is_refused_with_the_season(
     with pytest.raises(RuleViolation, match="不在申报期内"):
         submit(world, services)
     assert Application.objects.count() == before
+
+
+def test_a_returned_application_can_be_given_up_and_its_request_goes_with_it(
+    world: World, services: Services
+) -> None:
+    application = submit(world, services)
+    application_accept(application=application, by=world.sn_clerk)
+    application.refresh_from_db()
+    request = application.seal_request
+    assert request is not None
+    document_view_record(document=request.documents.get(), by=world.sn_leader1)
+    seal_request_return(request=request, by=world.sn_leader1, comment="面积与核实表不符")
+    application_withdraw(application=application, by=world.sn_resident)
+    request.refresh_from_db()
+    assert request.status == RequestStatus.WITHDRAWN
