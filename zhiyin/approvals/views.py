@@ -41,6 +41,7 @@ from zhiyin.approvals.services import (
     unviewed_documents,
 )
 from zhiyin.catalog.selectors import matters_for
+from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Person, Role
 from zhiyin.orgs.selectors import access_for
@@ -50,15 +51,10 @@ LIST_LIMIT = 200
 INBOX_LIMIT = 50
 
 
-def _person(request: HttpRequest) -> Person:
-    assert isinstance(request.user, Person)  # login_required ran first
-    return request.user
-
-
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    person = _person(request)
-    access = access_for(person)
+    person = request_person(request)
+    access = request_access(request)
     waiting = inbox_for(access=access)
     steps = list(waiting.prefetch_related("request__documents")[:INBOX_LIMIT])
     unseen = requests_with_unseen_documents(
@@ -81,7 +77,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def request_list(request: HttpRequest) -> HttpResponse:
-    access = access_for(_person(request))
+    access = request_access(request)
     requests = seal_requests_for(access=access).order_by("-created_at", "-pk")[:LIST_LIMIT]
     return render(
         request,
@@ -101,7 +97,7 @@ def _form_context(person: Person, village_pk: int | None) -> tuple[Any, Any]:
 
 @login_required
 def request_create(request: HttpRequest) -> HttpResponse:
-    person = _person(request)
+    person = request_person(request)
     village_param = request.GET.get("village", "")
     village, matters = _form_context(
         person, int(village_param) if village_param.isdigit() else None
@@ -137,8 +133,8 @@ def request_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    person = _person(request)
-    seal_request = seal_request_get_for(access=access_for(person), pk=pk)
+    person = request_person(request)
+    seal_request = seal_request_get_for(access=request_access(request), pk=pk)
     if seal_request.applicant_id != person.pk or not seal_request.is_editable:
         raise Http404
     village, matters = _form_context(person, seal_request.village_id)
@@ -190,8 +186,8 @@ def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    person = _person(request)
-    access = access_for(person)
+    person = request_person(request)
+    access = request_access(request)
     seal_request = seal_request_get_for(access=access, pk=pk)
     timeline = list(request_timeline(request=seal_request))
     now = timezone.now()
@@ -228,8 +224,8 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _act(
     request: HttpRequest, pk: int, action: Callable[[SealRequest, Person], Any], done: str
 ) -> HttpResponse:
-    person = _person(request)
-    seal_request = seal_request_get_for(access=access_for(person), pk=pk)
+    person = request_person(request)
+    seal_request = seal_request_get_for(access=request_access(request), pk=pk)
     try:
         action(seal_request, person)
     except RuleViolation as exc:
@@ -291,8 +287,8 @@ def request_complete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpResponseBase:
     """Serve a document inline and record that this person opened it."""
-    person = _person(request)
-    document = document_get_for(access=access_for(person), request_pk=pk, pk=document_pk)
+    person = request_person(request)
+    document = document_get_for(access=request_access(request), request_pk=pk, pk=document_pk)
     document_view_record(document=document, by=person)
     return FileResponse(
         document.file.open("rb"),
@@ -304,9 +300,7 @@ def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpRe
 
 @login_required
 def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponseBase:
-    attachment = attachment_get_for(
-        access=access_for(_person(request)), request_pk=pk, pk=attachment_pk
-    )
+    attachment = attachment_get_for(access=request_access(request), request_pk=pk, pk=attachment_pk)
     return FileResponse(
         attachment.file.open("rb"),
         content_type=attachment.content_type,

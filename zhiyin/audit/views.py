@@ -14,18 +14,12 @@ from zhiyin.audit.services import audit_record_standalone
 from zhiyin.audit.signing import signing_key
 from zhiyin.audit.trace import trace_rows
 from zhiyin.audit.trace_pdf import trace_pdf_build
-from zhiyin.orgs.models import Person
-from zhiyin.orgs.selectors import access_for
-
-
-def _person(request: HttpRequest) -> Person:
-    assert isinstance(request.user, Person)  # login_required ran first
-    return request.user
+from zhiyin.orgs.auth import request_access, request_person
 
 
 @login_required
 def trace(request: HttpRequest, target_type: str, target_id: str) -> HttpResponse:
-    access = access_for(_person(request))
+    access = request_access(request)
     target = trace_target_get_for(access=access, target_type=target_type, target_id=target_id)
     checkpoint = checkpoint_latest()
     rows = trace_rows(list(trace_events(target=target)), checkpoint)
@@ -44,8 +38,8 @@ def trace(request: HttpRequest, target_type: str, target_id: str) -> HttpRespons
 @login_required
 def trace_export(request: HttpRequest, target_type: str, target_id: str) -> HttpResponse:
     """The JSON bundle of the trace; the export itself is recorded (it may hold personal data)."""
-    person = _person(request)
-    access = access_for(person)
+    person = request_person(request)
+    access = request_access(request)
     target = trace_target_get_for(access=access, target_type=target_type, target_id=target_id)
     audit_record_standalone(
         actor=person,
@@ -65,8 +59,8 @@ def trace_export(request: HttpRequest, target_type: str, target_id: str) -> Http
 @login_required
 def trace_pdf(request: HttpRequest, target_type: str, target_id: str) -> HttpResponse:
     """The trace, printable; recorded like the JSON export."""
-    person = _person(request)
-    access = access_for(person)
+    person = request_person(request)
+    access = request_access(request)
     target = trace_target_get_for(access=access, target_type=target_type, target_id=target_id)
     audit_record_standalone(
         actor=person,

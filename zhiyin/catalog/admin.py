@@ -44,7 +44,8 @@ from zhiyin.catalog.services import (
     negative_list_item_create,
     negative_list_item_update,
 )
-from zhiyin.orgs.admin import request_access, request_person, site
+from zhiyin.orgs.admin import site
+from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Bureau, District, Role
 from zhiyin.orgs.selectors import Access

@@ -19,13 +19,13 @@ from zhiyin.catalog.selectors import (
     negative_list_for,
     negative_list_match,
 )
-from zhiyin.orgs.models import District, Person
-from zhiyin.orgs.selectors import Access, access_for
+from zhiyin.orgs.auth import request_access
+from zhiyin.orgs.models import District
+from zhiyin.orgs.selectors import Access
 
 
 def _staff_access(request: HttpRequest) -> Access:
-    assert isinstance(request.user, Person)  # login_required ran first
-    access = access_for(request.user)
+    access = request_access(request)
     if not catalog_district_ids(access):
         raise PermissionDenied(_("事项目录只对村（社区）和区里的工作人员开放。"))
     return access

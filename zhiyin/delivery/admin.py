@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy as _lazy
 from zhiyin.delivery.models import BureauEndpoint, Delivery, DeliveryAttempt, OutboxMessage
 from zhiyin.delivery.services import delivery_replay, endpoint_register, endpoint_update
 from zhiyin.delivery.transport import target_resolve
-from zhiyin.orgs.admin import ScopedAdmin, request_access, request_person, site
+from zhiyin.orgs.admin import ScopedAdmin, site
+from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.selectors import Access, admin_district_ids
 

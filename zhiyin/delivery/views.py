@@ -23,7 +23,7 @@ from zhiyin.delivery.services import (
     notification_mark_read,
     notification_preference_set,
 )
-from zhiyin.orgs.admin import request_access, request_person
+from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.models import Role
 
 

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import (
     Bureau,
@@ -43,20 +44,6 @@ from zhiyin.orgs.services import (
     role_grant_create,
     role_grant_revoke,
 )
-
-
-def request_access(request: HttpRequest) -> Access:
-    cached = getattr(request, "_zhiyin_access", None)
-    if cached is None:
-        user = request.user if isinstance(request.user, Person) else None
-        cached = access_for(user)
-        request._zhiyin_access = cached  # type: ignore[attr-defined]  # per-request cache
-    return cached
-
-
-def request_person(request: HttpRequest) -> Person:
-    assert isinstance(request.user, Person)
-    return request.user
 
 
 class ZhiyinAdminSite(admin.AdminSite):

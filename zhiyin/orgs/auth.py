@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 
 from zhiyin.orgs.models import Person
+from zhiyin.orgs.selectors import Access, access_for
 
 
 class PhoneOrUsernameBackend(ModelBackend):
@@ -30,3 +31,19 @@ class PhoneOrUsernameBackend(ModelBackend):
         if person.check_password(password) and self.user_can_authenticate(person):
             return person
         return None
+
+
+def request_person(request: HttpRequest) -> Person:
+    """The logged-in person of a view that `login_required` (or the admin site) guards."""
+    assert isinstance(request.user, Person), "the view must require a login first"
+    return request.user
+
+
+def request_access(request: HttpRequest) -> Access:
+    """The requesting person's `Access`, computed once per request and kept on it."""
+    cached = getattr(request, "_zhiyin_access", None)
+    if cached is None:
+        user = request.user if isinstance(request.user, Person) else None
+        cached = access_for(user)
+        request._zhiyin_access = cached  # type: ignore[attr-defined]  # per-request cache
+    return cached

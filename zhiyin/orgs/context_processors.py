@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from zhiyin.orgs.models import Person, Role, RoleGrant
+from zhiyin.orgs.auth import request_access
+from zhiyin.orgs.models import Role
 
 
 def nav(request: HttpRequest) -> dict[str, object]:
-    user = getattr(request, "user", None)
-    if not isinstance(user, Person):
-        return {"nav_roles": frozenset()}
-    roles = frozenset(RoleGrant.objects.active().filter(person=user).values_list("role", flat=True))
+    """Reuses the request's `Access`, which the view usually computed already."""
+    roles = request_access(request).roles
     return {
         "nav_roles": roles,
         "nav_is_staff": bool(roles - {Role.RESIDENT, Role.BUREAU_OFFICER}),

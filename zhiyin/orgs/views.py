@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from zhiyin.audit.services import audit_record_standalone
+from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.forms import LoginForm, PasswordChangeForm
-from zhiyin.orgs.models import Person, Role
+from zhiyin.orgs.models import Role
 from zhiyin.orgs.selectors import (
-    access_for,
     bureaus_for,
     districts_for,
     groups_for,
@@ -52,16 +52,10 @@ class LoginView(auth_views.LoginView):
         return super().form_invalid(form)
 
 
-def _person(request: HttpRequest) -> Person:
-    assert isinstance(request.user, Person)  # login_required ran first
-    return request.user
-
-
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """One page per person, with a section for each role they hold."""
-    person = _person(request)
-    access = access_for(person)
+    access = request_access(request)
     villages = villages_for(access=access)
     context: dict[str, Any] = {
         "access": access,
@@ -90,7 +84,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def village_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    access = access_for(_person(request))
+    access = request_access(request)
     village = village_get_for(access=access, pk=pk)
     residents = Paginator(
         residents_for(access=access, village=village).order_by("home_group__number", "username"), 50
@@ -111,7 +105,7 @@ def village_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def password_change(request: HttpRequest) -> HttpResponse:
-    person = _person(request)
+    person = request_person(request)
     form = PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

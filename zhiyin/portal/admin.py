@@ -11,7 +11,8 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from zhiyin.orgs.admin import ScopedAdmin, request_access, site
+from zhiyin.orgs.admin import ScopedAdmin, site
+from zhiyin.orgs.auth import request_access
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Person
 from zhiyin.orgs.selectors import Access, admin_district_ids

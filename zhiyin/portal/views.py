@@ -20,9 +20,9 @@ from django.views.decorators.http import require_POST
 from zhiyin.audit.services import audit_record_standalone
 from zhiyin.catalog.selectors import negative_list_match
 from zhiyin.lib.idcard import id_number_mask
+from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Person, Role
-from zhiyin.orgs.selectors import access_for
 from zhiyin.portal import selectors as sel
 from zhiyin.portal.formdef import (
     FieldErrors,
@@ -52,14 +52,9 @@ from zhiyin.seals.models import Seal
 BACKEND = "zhiyin.orgs.auth.PhoneOrUsernameBackend"
 
 
-def _person(request: HttpRequest) -> Person:
-    assert isinstance(request.user, Person)  # login_required ran first
-    return request.user
-
-
 def _resident(request: HttpRequest) -> Person:
-    person = _person(request)
-    if not access_for(person).has_role(Role.RESIDENT) or person.home_village_id is None:
+    person = request_person(request)
+    if not request_access(request).has_role(Role.RESIDENT) or person.home_village_id is None:
         raise PermissionDenied
     return person
 
@@ -71,7 +66,7 @@ def _district_id(person: Person) -> int:
 
 
 def _clerk_access(request: HttpRequest) -> Any:
-    access = access_for(_person(request))
+    access = request_access(request)
     if not sel.clerk_village_ids(access):
         raise PermissionDenied
     return access
@@ -207,9 +202,7 @@ def _wizard_save(request: HttpRequest, service: Service, data: dict[str, Any]) -
 def _applicant(request: HttpRequest, wizard: dict[str, Any]) -> Person:
     """Whom the form is for: the resident, or the resident a clerk files for."""
     if wizard.get("for"):
-        return sel.resident_get_for_clerk(
-            access=access_for(_person(request)), pk=int(wizard["for"])
-        )
+        return sel.resident_get_for_clerk(access=request_access(request), pk=int(wizard["for"]))
     return _resident(request)
 
 
@@ -219,10 +212,10 @@ def _subsidy(service: Service) -> Subsidy | None:
 
 @login_required(login_url="portal_login")
 def portal_service(request: HttpRequest, code: str) -> HttpResponse:
-    person = _person(request)
+    person = request_person(request)
     for_pk = request.GET.get("for", "")
     if for_pk.isdigit():
-        resident = sel.resident_get_for_clerk(access=access_for(person), pk=int(for_pk))
+        resident = sel.resident_get_for_clerk(access=request_access(request), pk=int(for_pk))
     else:
         resident = _resident(request)
     service = sel.service_get(district_id=_district_id(resident), code=code)
@@ -343,7 +336,7 @@ def portal_confirm(request: HttpRequest, code: str) -> HttpResponse:
     resident = _applicant(request, wizard)
     service = sel.service_get(district_id=_district_id(resident), code=code)
     answers: dict[str, str] = dict(wizard.get("answers", {}))
-    person = _person(request)
+    person = request_person(request)
     error = ""
     if request.method == "POST":
         files = {str(a["key"]): request.FILES.getlist(str(a["key"])) for a in service.attachments}
@@ -392,7 +385,7 @@ def portal_confirm(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required(login_url="portal_login")
 def portal_application(request: HttpRequest, pk: int) -> HttpResponse:
-    person = _person(request)
+    person = request_person(request)
     application = sel.application_get_own(person=person, pk=pk)
     application_sync(application_id=application.pk)
     application.refresh_from_db()
@@ -423,7 +416,7 @@ def portal_application(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def portal_application_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Answer a 退回: the earlier answers go back into the form, nothing is retyped."""
-    application = sel.application_get_own(person=_person(request), pk=pk)
+    application = sel.application_get_own(person=request_person(request), pk=pk)
     if application.status != ApplicationStatus.RETURNED:
         messages.error(request, _("只有被退回的申请可以修改。"))
         return redirect("portal_application", pk=pk)
@@ -440,7 +433,7 @@ def portal_application_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required(login_url="portal_login")
 @require_POST
 def portal_application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    person = _person(request)
+    person = request_person(request)
     application = sel.application_get_own(person=person, pk=pk)
     try:
         application_withdraw(application=application, by=person)
@@ -453,9 +446,9 @@ def portal_application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required(login_url="portal_login")
 def portal_file(request: HttpRequest, pk: int, file_pk: int) -> HttpResponseBase:
-    person = _person(request)
+    person = request_person(request)
     found = sel.application_file_get(
-        person=person, access=access_for(person), pk=pk, file_pk=file_pk
+        person=person, access=request_access(request), pk=pk, file_pk=file_pk
     )
     return FileResponse(
         found.file.open("rb"), content_type=found.content_type, filename=found.original_name
@@ -500,7 +493,7 @@ def portal_clerk_application(request: HttpRequest, pk: int) -> HttpResponse:
             seal = next((s for s in seals if s.pk == int(seal_pk)), None)
         try:
             seal_request = application_accept(
-                application=application, by=_person(request), seal=seal
+                application=application, by=request_person(request), seal=seal
             )
         except RuleViolation as exc:
             messages.error(request, exc.message)
@@ -524,8 +517,8 @@ def portal_clerk_application(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def portal_register_import(request: HttpRequest) -> HttpResponse:
-    person = _person(request)
-    access = access_for(person)
+    person = request_person(request)
+    access = request_access(request)
     districts = [
         g.district
         for g in access.grants

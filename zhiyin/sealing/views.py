@@ -16,9 +16,10 @@ from zhiyin.approvals.models import RequestDocument, SealRequest
 from zhiyin.approvals.selectors import approved_for_custodian, seal_request_get_for
 from zhiyin.audit.services import audit_record_standalone
 from zhiyin.lib import pdfdoc
+from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.errors import RuleViolation
-from zhiyin.orgs.models import Person, Role
-from zhiyin.orgs.selectors import Access, access_for
+from zhiyin.orgs.models import Role
+from zhiyin.orgs.selectors import Access
 from zhiyin.sealing import preview
 from zhiyin.sealing.forms import SealingForm, VerifyNumberForm, VerifyUploadForm
 from zhiyin.sealing.selectors import (
@@ -39,11 +40,6 @@ from zhiyin.sealing.verification import (
     document_verify_number,
 )
 from zhiyin.seals.models import Seal, SealStatus
-
-
-def _person(request: HttpRequest) -> Person:
-    assert isinstance(request.user, Person)  # login_required ran first
-    return request.user
 
 
 def _custodian_request(access: Access, pk: int) -> SealRequest:
@@ -80,7 +76,7 @@ def _document_and_page(
 
 @login_required
 def sealing_index(request: HttpRequest) -> HttpResponse:
-    access = access_for(_person(request))
+    access = request_access(request)
     return render(
         request,
         "sealing/index.html",
@@ -96,8 +92,8 @@ def sealing_index(request: HttpRequest) -> HttpResponse:
 def request_seal(request: HttpRequest, pk: int) -> HttpResponse:
     """The custodian's sealing page: pick seals, click the place on the page preview (or
     keep the default place) and seal."""
-    person = _person(request)
-    access = access_for(person)
+    person = request_person(request)
+    access = request_access(request)
     seal_request = _custodian_request(access, pk)
     documents = sealable_documents(seal_request)
     data = request.POST if request.method == "POST" else request.GET
@@ -172,7 +168,7 @@ def request_seal(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def page_preview(request: HttpRequest, pk: int, document_pk: int, page: int) -> HttpResponse:
-    access = access_for(_person(request))
+    access = request_access(request)
     seal_request = _custodian_request(access, pk)
     document = next((d for d in sealable_documents(seal_request) if d.pk == document_pk), None)
     if document is None:
@@ -188,8 +184,8 @@ def page_preview(request: HttpRequest, pk: int, document_pk: int, page: int) -> 
 
 @login_required
 def sealed_document_download(request: HttpRequest, pk: int) -> FileResponse:
-    person = _person(request)
-    document = sealed_document_get_for(access=access_for(person), pk=pk)
+    person = request_person(request)
+    document = sealed_document_get_for(access=request_access(request), pk=pk)
     audit_record_standalone(
         actor=person,
         action="sealed_document.download",

@@ -15,7 +15,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _lazy
 
-from zhiyin.orgs.admin import ScopedAdmin, admin_villages, request_person, site
+from zhiyin.orgs.admin import ScopedAdmin, admin_villages, site
+from zhiyin.orgs.auth import request_person
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Collective, VillageGroup
 from zhiyin.seals.models import ElectronicSeal, Seal

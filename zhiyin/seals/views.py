@@ -11,9 +11,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.errors import RuleViolation
-from zhiyin.orgs.models import Person
-from zhiyin.orgs.selectors import access_for
 from zhiyin.seals.forms import SealStatusForm
 from zhiyin.seals.keys import certificate_load
 from zhiyin.seals.selectors import (
@@ -34,21 +33,16 @@ from zhiyin.seals.services import (
 )
 
 
-def _person(request: HttpRequest) -> Person:
-    assert isinstance(request.user, Person)  # login_required ran first
-    return request.user
-
-
 @login_required
 def seal_list(request: HttpRequest) -> HttpResponse:
-    access = access_for(_person(request))
+    access = request_access(request)
     seals = seals_for(access=access).order_by("village__code", "kind", "code")
     return render(request, "seals/seal_list.html", {"seals": seals})
 
 
 @login_required
 def seal_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    access = access_for(_person(request))
+    access = request_access(request)
     seal = seal_get_for(access=access, pk=pk)
     return render(
         request,
@@ -70,8 +64,8 @@ _MOVES = {"suspend": seal_suspend, "reinstate": seal_reinstate, "retire": seal_r
 @login_required
 @require_POST
 def seal_status_change(request: HttpRequest, pk: int) -> HttpResponse:
-    person = _person(request)
-    access = access_for(person)
+    person = request_person(request)
+    access = request_access(request)
     seal = seal_get_for(access=access, pk=pk)
     if not access.administers(seal.village):
         raise PermissionDenied(_("只有本村或本区的系统管理员可以变更印章状态。"))
@@ -94,8 +88,8 @@ def seal_status_change(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def electronic_seal_issue_view(request: HttpRequest, pk: int) -> HttpResponse:
     """An admin of the seal's village issues (or renews) its electronic seal certificate."""
-    person = _person(request)
-    access = access_for(person)
+    person = request_person(request)
+    access = request_access(request)
     seal = seal_get_for(access=access, pk=pk)
     if not access.administers(seal.village):
         raise PermissionDenied(_("只有本村或本区的系统管理员可以签发电子印章证书。"))
@@ -111,7 +105,7 @@ def electronic_seal_issue_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def seal_stamp(request: HttpRequest, pk: int) -> HttpResponse:
     """The seal face as an image, for staff who can see the seal."""
-    seal = seal_get_for(access=access_for(_person(request)), pk=pk)
+    seal = seal_get_for(access=request_access(request), pk=pk)
     try:
         png = seal_stamp_png(seal=seal)
     except ValueError as exc:  # StampError: a character the font cannot draw
