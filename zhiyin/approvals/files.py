@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -141,3 +142,16 @@ def file_store(checked: CheckedFile, *, prefix: str) -> str:
             # Another worker stored the same bytes at the same moment; keep one copy.
             default_storage.delete(saved)
     return name
+
+
+def file_record_fields(checked: CheckedFile, *, prefix: str, by: Any) -> dict[str, Any]:
+    """Store the bytes and return the fields every stored-file row shares (documents,
+    attachments, residents' evidence): where, hash, size, type, name, uploader."""
+    return {
+        "file": file_store(checked, prefix=prefix),
+        "sha256": checked.sha256,
+        "size": len(checked.data),
+        "content_type": checked.content_type,
+        "original_name": checked.original_name,
+        "uploaded_by": by,
+    }

@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zhiyin.approvals.files import file_store, upload_check
+from zhiyin.approvals.files import file_record_fields, upload_check
 from zhiyin.approvals.models import (
     EDITABLE_STATUSES,
     PENDING_STATUSES,
@@ -203,26 +203,14 @@ def _add_files(
         ):
             continue
         RequestDocument.objects.create(
-            request=request,
-            file=file_store(checked, prefix="documents"),
-            sha256=checked.sha256,
-            size=len(checked.data),
-            content_type=checked.content_type,
-            original_name=checked.original_name,
-            uploaded_by=by,
+            request=request, **file_record_fields(checked, prefix="documents", by=by)
         )
     for upload in attachments:
         checked = upload_check(upload)
         if request.attachments.filter(sha256=checked.sha256).exists():
             continue
         RequestAttachment.objects.create(
-            request=request,
-            file=file_store(checked, prefix="attachments"),
-            sha256=checked.sha256,
-            size=len(checked.data),
-            content_type=checked.content_type,
-            original_name=checked.original_name,
-            uploaded_by=by,
+            request=request, **file_record_fields(checked, prefix="attachments", by=by)
         )
 
 

@@ -12,12 +12,12 @@ import io
 
 from django.core.files.uploadedfile import UploadedFile
 
-from zhiyin.approvals.files import JPEG, PDF, CheckedFile, file_store, upload_check
+from zhiyin.approvals.files import JPEG, PDF, CheckedFile, upload_check
 
 PHOTO_MAX_SIDE = 1600
 PHOTO_QUALITY = 82
 
-__all__ = ["PDF", "CheckedFile", "evidence_check", "evidence_store"]
+__all__ = ["EVIDENCE_PREFIX", "PDF", "CheckedFile", "evidence_check"]
 
 
 def _downscaled(checked: CheckedFile) -> CheckedFile:
@@ -49,5 +49,5 @@ def evidence_check(upload: UploadedFile) -> CheckedFile:
     return checked
 
 
-def evidence_store(checked: CheckedFile) -> str:
-    return file_store(checked, prefix="portal-evidence")
+#: Storage folder of residents' evidence, beside the requests' documents and attachments.
+EVIDENCE_PREFIX = "portal-evidence"

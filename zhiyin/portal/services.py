@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zhiyin.approvals.files import file_record_fields
 from zhiyin.approvals.models import RequestStatus, SealRequest, StepStatus
 from zhiyin.approvals.selectors import request_timeline
 from zhiyin.approvals.services import (
@@ -43,7 +44,7 @@ from zhiyin.orgs.models import District, Person, Role, RoleGrant
 from zhiyin.orgs.selectors import access_for
 from zhiyin.portal.codes import code_sender
 from zhiyin.portal.documents import application_pdf
-from zhiyin.portal.files import evidence_check, evidence_store
+from zhiyin.portal.files import EVIDENCE_PREFIX, evidence_check
 from zhiyin.portal.formdef import answers_clean, eligibility_check, fields_of, subsidy_amount
 from zhiyin.portal.models import (
     FINAL_STATUSES,
@@ -281,12 +282,7 @@ def _files_add(
             ApplicationFile.objects.create(
                 application=application,
                 label=labels[key],
-                file=evidence_store(checked),
-                sha256=checked.sha256,
-                size=len(checked.data),
-                content_type=checked.content_type,
-                original_name=checked.original_name,
-                uploaded_by=by,
+                **file_record_fields(checked, prefix=EVIDENCE_PREFIX, by=by),
             )
     missing = [
         str(a["label"])
