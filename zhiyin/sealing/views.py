@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -39,7 +38,7 @@ from zhiyin.sealing.verification import (
     document_verify_bytes,
     document_verify_number,
 )
-from zhiyin.seals.models import Seal, SealStatus
+from zhiyin.seals.selectors import seals_to_sign_with
 
 
 def _custodian_request(access: Access, pk: int) -> SealRequest:
@@ -51,15 +50,6 @@ def _custodian_request(access: Access, pk: int) -> SealRequest:
     ):
         raise PermissionDenied(_("只有本村的印章管理员可以盖章。"))
     return seal_request
-
-
-def _village_seals(seal_request: SealRequest) -> QuerySet[Seal]:
-    return Seal.objects.filter(
-        village_id=seal_request.village_id,
-        is_electronic=True,
-        status=SealStatus.ACTIVE,
-        electronic_seals__revoked_at__isnull=True,
-    ).distinct()
 
 
 def _document_and_page(
@@ -103,7 +93,7 @@ def request_seal(request: HttpRequest, pk: int) -> HttpResponse:
     if page < 0 or page >= pages:
         default = pdfdoc.seal_position_read(pdf) if pdf else None
         page = default.page if default is not None else max(pages - 1, 0)
-    seals = _village_seals(seal_request)
+    seals = seals_to_sign_with(village_id=seal_request.village_id)
     form = SealingForm(
         request.POST if request.method == "POST" else None,
         seals=seals,

@@ -16,7 +16,7 @@ from zhiyin.audit.selectors import audit_events_for_target
 from zhiyin.orgs.models import Village
 from zhiyin.orgs.selectors import Access
 from zhiyin.seals.keys import certificate_load
-from zhiyin.seals.models import DistrictCA, ElectronicSeal, Seal
+from zhiyin.seals.models import DistrictCA, ElectronicSeal, Seal, SealStatus
 
 
 def seals_for(*, access: Access) -> QuerySet[Seal]:
@@ -85,6 +85,17 @@ def electronic_seal_active(*, seal: Seal) -> ElectronicSeal | None:
         .select_related("ca")
         .first()
     )
+
+
+def seals_to_sign_with(*, village_id: int) -> QuerySet[Seal]:
+    """A village's active electronic seals that still hold an unrevoked certificate: the
+    choices a custodian has when sealing one of the village's requests."""
+    return Seal.objects.filter(
+        village_id=village_id,
+        is_electronic=True,
+        status=SealStatus.ACTIVE,
+        electronic_seals__revoked_at__isnull=True,
+    ).distinct()
 
 
 def electronic_seals_of(*, seal: Seal) -> QuerySet[ElectronicSeal]:
