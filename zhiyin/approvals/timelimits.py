@@ -37,7 +37,7 @@ def step_deadline(*, start: dt.datetime, amount: int, unit: str) -> dt.datetime:
     try:
         return deadline_add(start, amount, "hours" if unit == "hours" else "days", working_hours())
     except CalendarNotCovered as exc:
-        raise RuleViolation(str(exc)) from exc
+        raise RuleViolation.from_error(exc) from exc
 
 
 def step_duration(*, start: dt.datetime, end: dt.datetime) -> dt.timedelta:

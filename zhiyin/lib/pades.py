@@ -37,6 +37,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from zhiyin.lib import stamp
+from zhiyin.lib.messages import PersonFacingError, gettext_noop
 from zhiyin.lib.pades_appearance import (
     CAPTION_PT,
     GAP_PT,
@@ -65,7 +66,7 @@ __all__ = [
 _CMS_OVERHEAD = 3072
 
 
-class SealError(ValueError):
+class SealError(PersonFacingError):
     """The seal cannot be applied as asked; the message is for the person asking."""
 
 
@@ -160,14 +161,19 @@ def seal_pdf(
     captions = (document_number, "扫码核验真伪")
     missing = stamp.font_missing(*captions, font_path=font_path)
     if missing:
-        raise SealError(f"字体中没有文号里的这些字：{stamp.missing_listed(missing)}，无法盖章。")
+        raise SealError(
+            gettext_noop("字体中没有文号里的这些字：%(chars)s，无法盖章。"),
+            chars=stamp.missing_listed(missing),
+        )
     # One parse serves both the checks and the incremental writer.
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes), strict=False)
     reader_check = writer.prev
     if any(sig.field_name == field_name for sig in reader_check.embedded_signatures):
-        raise SealError(f"该文件已有名为“{field_name}”的印章，请换一个签名域名称。")
+        raise SealError(
+            gettext_noop("该文件已有名为“%(field)s”的印章，请换一个签名域名称。"), field=field_name
+        )
     if not 0 <= page < int(reader_check.root["/Pages"]["/Count"]):
-        raise SealError(f"盖章页码超出范围：第{page + 1}页不存在。")
+        raise SealError(gettext_noop("盖章页码超出范围：第%(page)d页不存在。"), page=page + 1)
 
     layout, box = seal_layout(x=x, y=y, size_mm=size_mm, captions=captions, font_path=font_path)
     style = SealStampStyle(
@@ -270,7 +276,7 @@ def verify_pdf(
         reader = PdfFileReader(io.BytesIO(pdf_bytes), strict=False)
         embedded = list(reader.embedded_signatures)
     except Exception as exc:  # any parse failure means "not a readable PDF"
-        raise SealError("无法读取该 PDF 文件，文件可能已损坏。") from exc
+        raise SealError(gettext_noop("无法读取该 PDF 文件，文件可能已损坏。")) from exc
     roots = [_asn1(cert) for cert in trust_roots]
     checked: list[tuple[Any, Any, str]] = []
     for sig in embedded:

@@ -30,6 +30,7 @@ from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped]  # 
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer  # type: ignore[import-untyped]  # no stubs
 
 from zhiyin.lib import stamp
+from zhiyin.lib.messages import PersonFacingError, gettext_noop
 
 TITLE_PT = 22.0  # 二号
 BODY_PT = 16.0  # 三号, the size of official document body text
@@ -40,7 +41,7 @@ SEAL_ROOM_BELOW_PT = 150.0  # lower half of the seal plus the verification QR co
 _POSITION_KEYWORD = "zhiyin-seal-position:"
 
 
-class DocumentError(ValueError):
+class DocumentError(PersonFacingError):
     """The document cannot be produced as asked; the message is for the person asking."""
 
 
@@ -112,8 +113,11 @@ def certificate_pdf_build(
     missing = stamp.font_missing(*texts, font_path=font_path)
     if missing:
         raise DocumentError(
-            f"文档字体中没有这些字：{stamp.missing_listed(missing)}，无法生成证明。"
-            "请改用常用字，或由管理员更换包含这些字的字体。"
+            gettext_noop(
+                "文档字体中没有这些字：%(chars)s，无法生成证明。"
+                "请改用常用字，或由管理员更换包含这些字的字体。"
+            ),
+            chars=stamp.missing_listed(missing),
         )
     font = _font_name(font_path)
 
@@ -177,7 +181,7 @@ def certificate_pdf_build(
     )
     document.build(story)
     if anchor.position is None:
-        raise DocumentError("证明版面生成失败：未能确定盖章位置。")
+        raise DocumentError(gettext_noop("证明版面生成失败：未能确定盖章位置。"))
     return CertificatePdf(pdf=out.getvalue(), seal_position=anchor.position)
 
 

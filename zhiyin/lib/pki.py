@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
+from zhiyin.lib.messages import PersonFacingError, gettext_noop
+
 EKU_ADOBE_DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.4.1.311.10.3.12")
 EKU_ETSI_DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 
@@ -31,7 +33,7 @@ _KEY_BLOB_MAGIC = b"ZYK1"
 _NONCE_BYTES = 12
 
 
-class KeyBlobError(ValueError):
+class KeyBlobError(PersonFacingError):
     """The stored key cannot be opened: wrong key-encryption key, or damaged data."""
 
 
@@ -243,16 +245,16 @@ def key_decrypt(blob: bytes, kek: bytes) -> ec.EllipticCurvePrivateKey:
     if len(kek) != 32:
         raise ValueError("kek must be 32 bytes (AES-256)")
     if not blob.startswith(_KEY_BLOB_MAGIC) or len(blob) < len(_KEY_BLOB_MAGIC) + _NONCE_BYTES:
-        raise KeyBlobError("印章私钥数据格式无法识别")
+        raise KeyBlobError(gettext_noop("印章私钥数据格式无法识别"))
     head = len(_KEY_BLOB_MAGIC)
     nonce = blob[head : head + _NONCE_BYTES]
     try:
         der = AESGCM(kek).decrypt(nonce, blob[head + _NONCE_BYTES :], _KEY_BLOB_MAGIC)
     except InvalidTag as exc:
-        raise KeyBlobError("印章私钥无法解密：密钥不对或数据已损坏") from exc
+        raise KeyBlobError(gettext_noop("印章私钥无法解密：密钥不对或数据已损坏")) from exc
     key = serialization.load_der_private_key(der, password=None)
     if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise KeyBlobError("印章私钥不是椭圆曲线密钥")
+        raise KeyBlobError(gettext_noop("印章私钥不是椭圆曲线密钥"))
     return key
 
 

@@ -22,6 +22,8 @@ from pathlib import Path
 from fontTools.ttLib import TTCollection, TTFont  # type: ignore[import-untyped]  # no stubs
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from zhiyin.lib.messages import PersonFacingError, gettext_noop
+
 DEFAULT_FONT_PATH = "/usr/share/fonts/truetype/arphic/uming.ttc"
 PREFERRED_FAMILY = "AR PL UMing CN"
 SEAL_RED = (230, 0, 18)
@@ -36,7 +38,7 @@ MM_PER_INCH = 25.4
 FONT_LOCK = threading.Lock()
 
 
-class StampError(ValueError):
+class StampError(PersonFacingError):
     """The seal cannot be drawn as asked; the message is meant for the person asking."""
 
 
@@ -63,8 +65,10 @@ def font_locate(font_path: str | None = None) -> tuple[str, int]:
         if found and Path(found).is_file():
             return found, _preferred_index(found)
     raise StampError(
-        "找不到印章字体（宋体/明体）。请安装 fonts-arphic-uming，"
-        f"或配置字体文件路径：{font_path or DEFAULT_FONT_PATH}"
+        gettext_noop(
+            "找不到印章字体（宋体/明体）。请安装 fonts-arphic-uming，或配置字体文件路径：%(path)s"
+        ),
+        path=font_path or DEFAULT_FONT_PATH,
     )
 
 
@@ -112,8 +116,11 @@ def font_check(*texts: str, font_path: str | None = None) -> None:
     missing = font_missing(*texts, font_path=font_path)
     if missing:
         raise StampError(
-            f"印章字体中没有这些字：{missing_listed(missing)}，无法制作印章。"
-            "请核对名称用字，或由管理员更换包含这些字的字体。"
+            gettext_noop(
+                "印章字体中没有这些字：%(chars)s，无法制作印章。"
+                "请核对名称用字，或由管理员更换包含这些字的字体。"
+            ),
+            chars=missing_listed(missing),
         )
 
 
@@ -159,7 +166,7 @@ def stamp_render(
     name = "".join(name.split())
     purpose = "".join(purpose.split())
     if not name:
-        raise StampError("印章名称不能为空。")
+        raise StampError(gettext_noop("印章名称不能为空。"))
     font_check(name, purpose, font_path=font_path)
     path, index = font_locate(font_path)
     if diameter_mm is None:

@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
+from zhiyin.lib.messages import PersonFacingError, gettext_noop
+
 Unit = Literal["hours", "days"]
 logger = logging.getLogger(__name__)
 
@@ -30,7 +32,7 @@ logger = logging.getLogger(__name__)
 _MAX_DAYS = 3660
 
 
-class CalendarNotCovered(ValueError):
+class CalendarNotCovered(PersonFacingError):
     """The official holiday calendar for that year is not known (yet)."""
 
 
@@ -56,7 +58,9 @@ def is_workday(day: dt.date) -> bool:
     first, last = calendar_years()
     if day.year < first:
         raise CalendarNotCovered(
-            f"官方节假日安排只覆盖 {first} 年以后，无法计算 {day.isoformat()} 的工作时间。"
+            gettext_noop("官方节假日安排只覆盖 %(first)d 年以后，无法计算 %(day)s 的工作时间。"),
+            first=first,
+            day=day.isoformat(),
         )
     if day.year > last:
         _warn_uncovered(day.year, last)

@@ -211,7 +211,7 @@ def _seal_one(
                 timestamp_url=settings.SEAL_TIMESTAMP_URL or None,
             )
         except (pades.SealError, stamp.StampError) as exc:
-            raise RuleViolation(str(exc)) from exc
+            raise RuleViolation.from_error(exc) from exc
     sha256 = hashlib.sha256(pdf).hexdigest()
     sealed = SealedDocument.objects.create(
         number=number,
@@ -385,5 +385,5 @@ def certificate_document_build(*, request: SealRequest) -> bytes:
             addressee=addressee,
         )
     except (pdfdoc.DocumentError, stamp.StampError) as exc:
-        raise RuleViolation(str(exc)) from exc
+        raise RuleViolation.from_error(exc) from exc
     return built.pdf

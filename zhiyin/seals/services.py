@@ -371,7 +371,7 @@ def electronic_seal_issue(*, seal: Seal, by: Person | None) -> ElectronicSeal:
     try:
         seal_stamp_png(seal=seal)
     except stamp.StampError as exc:
-        raise RuleViolation(str(exc)) from exc
+        raise RuleViolation.from_error(exc) from exc
     district = seal.village.district
     ca = district_ca_get_or_create(district=district, by=by)
     _electronic_seal_revoke(seal=seal, reason=RevocationReason.SUPERSEDED, by=by)

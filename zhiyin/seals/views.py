@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from zhiyin.lib.stamp import StampError
 from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.seals.forms import SealStatusForm
@@ -108,8 +109,8 @@ def seal_stamp(request: HttpRequest, pk: int) -> HttpResponse:
     seal = seal_get_for(access=request_access(request), pk=pk)
     try:
         png = seal_stamp_png(seal=seal)
-    except ValueError as exc:  # StampError: a character the font cannot draw
-        raise Http404(str(exc)) from exc
+    except StampError as exc:  # a character the font cannot draw
+        raise Http404(RuleViolation.from_error(exc).message) from exc
     response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "private, max-age=3600"
     return response

@@ -75,3 +75,17 @@ def test_a_retired_place_takes_no_new_grants(world: World) -> None:
 def test_a_village_with_active_groups_cannot_be_retired(world: World) -> None:
     with pytest.raises(RuleViolation, match="请先撤销该村的所有村民小组"):
         place_retire(place=world.beiling, by=None)
+
+
+def test_a_helpers_refusal_is_shown_in_the_persons_language() -> None:
+    from django.utils import translation
+
+    from zhiyin.lib.stamp import StampError, font_check
+
+    with pytest.raises(StampError) as caught:
+        font_check("水南𪚥村", "")
+    assert "𪚥" in str(caught.value) and "印章字体中没有这些字" in str(caught.value)
+    assert "印章字体中没有这些字" in RuleViolation.from_error(caught.value).message
+    with translation.override("en"):
+        message = RuleViolation.from_error(caught.value).message
+    assert message.startswith("The seal font lacks these characters:") and "𪚥" in message
