@@ -344,7 +344,7 @@ class RoleGrantAdmin(ScopedAdmin):
     list_display = ("person", "role", "scope_name", "granted_at", "revoked_at")
     list_filter = ("role",)
     search_fields = ("person__real_name", "person__username")
-    list_select_related = ("person", "district", "village", "group", "bureau")
+    list_select_related = ("person", "district", "village", "group__village", "bureau")
     autocomplete_fields = ("person",)
     actions = ("revoke_selected",)
 

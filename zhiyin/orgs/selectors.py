@@ -81,7 +81,7 @@ def access_for(person: Person | None) -> Access:
     grants = tuple(
         RoleGrant.objects.active()
         .filter(person=person)
-        .select_related("district", "village", "group", "bureau")
+        .select_related("district", "village", "group__village", "bureau")
     )
     district_ids, village_ids, group_ids, bureau_ids = set(), set(), set(), set()
     for g in grants:
@@ -155,7 +155,7 @@ def officials_for(*, access: Access, village: Village) -> QuerySet[RoleGrant]:
         RoleGrant.objects.active()
         .filter(village=village)
         .exclude(role=Role.RESIDENT)
-        .select_related("person", "group")
+        .select_related("person", "district", "village", "group__village", "bureau")
         .order_by("role", "group__number", "person__username")
     )
 

@@ -3,6 +3,8 @@ village, right role in scope."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.urls import reverse
 
@@ -234,3 +236,28 @@ def test_english_is_available_from_the_language_switch() -> None:
     body = response.content.decode()
     assert "Log in to Zhiyin" in body
     assert "登录智印" not in body
+
+
+def test_the_village_page_and_grant_list_do_not_query_per_row(
+    world: World, django_assert_max_num_queries: Any
+) -> None:
+    from conftest import make_person
+    from zhiyin.orgs.models import Role, VillageGroup
+    from zhiyin.orgs.services import place_create, role_grant_create
+
+    for number in range(3, 13):
+        group = place_create(
+            place=VillageGroup(village=world.shuinan, number=number, name=f"第{number}组"), by=None
+        )
+        role_grant_create(
+            person=make_person(f"leader{number}", f"组长{number}"),
+            role=Role.GROUP_LEADER,
+            group=group,
+            by=None,
+        )
+    client = client_for(world.sn_secretary)
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("village_detail", args=[world.shuinan.pk])).status_code == 200
+    admin = client_for(world.district_admin)
+    with django_assert_max_num_queries(12):
+        assert admin.get(reverse("admin:orgs_rolegrant_changelist")).status_code == 200
