@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -14,7 +13,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import OperationalError, close_old_connections, connection
+from django.db import close_old_connections, connection
 
 from conftest import World
 from zhiyin.approvals.models import SealRequest
@@ -193,10 +192,9 @@ def view_documents(request: SealRequest, person: Person) -> None:
 def run_concurrently(calls: list[Callable[[], Any]]) -> list[Any]:
     """Run each call in its own thread and connection, released at the same instant.
 
-    Returns each call's result or the exception it raised. On SQLite's shared in-memory
-    test database a second writer gets "database table is locked" at once instead of
-    waiting; such a call is retried, as a client would, so the outcome still comes from
-    the service's own checks.
+    Returns each call's result or the exception it raised. The test database is a real
+    file (PostgreSQL, or SQLite with BEGIN IMMEDIATE and a busy timeout), so a second
+    writer waits for the first, as it would in production.
     """
     barrier = threading.Barrier(len(calls))
     results: list[Any] = [None] * len(calls)
@@ -204,14 +202,7 @@ def run_concurrently(calls: list[Callable[[], Any]]) -> list[Any]:
     def worker(index: int, call: Callable[[], Any]) -> None:
         barrier.wait()
         try:
-            for _attempt in range(200):
-                try:
-                    results[index] = call()
-                    return
-                except OperationalError as exc:
-                    if "locked" not in str(exc):
-                        raise
-                    time.sleep(0.01)
+            results[index] = call()
         except Exception as exc:  # the test inspects what each call raised
             results[index] = exc
         finally:
