@@ -6,9 +6,9 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from zhiyin.approvals.api import router as approvals_router
-from zhiyin.audit.api import router as audit_router
 from zhiyin.catalog.api import router as catalog_router
 from zhiyin.delivery.api import router as delivery_router
+from zhiyin.oversight.api import router as audit_router
 from zhiyin.sealing.api import router as verification_router
 
 api = NinjaAPI(title="Zhiyin API", version="1", urls_namespace="api")

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "zhiyin.approvals",
     "zhiyin.sealing",
     "zhiyin.portal",
+    "zhiyin.oversight",
 ]
 
 MIDDLEWARE = [

@@ -16,7 +16,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin_site.urls),
     path("api/", api.urls),
-    path("audit/", include("zhiyin.audit.urls")),
+    path("", include("zhiyin.oversight.urls")),
     path("", include("zhiyin.delivery.urls")),
     path("portal/", include("zhiyin.portal.urls")),
 ]

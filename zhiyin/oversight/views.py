@@ -9,12 +9,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from zhiyin.audit.export import bundle_for_events
-from zhiyin.audit.selectors import checkpoint_latest, trace_events, trace_target_get_for
+from zhiyin.audit.selectors import checkpoint_latest
 from zhiyin.audit.services import audit_record_standalone
 from zhiyin.audit.signing import signing_key
-from zhiyin.audit.trace import trace_rows
-from zhiyin.audit.trace_pdf import trace_pdf_build
 from zhiyin.orgs.auth import request_access, request_person
+from zhiyin.oversight.selectors import trace_events, trace_target_get_for
+from zhiyin.oversight.trace import trace_rows
+from zhiyin.oversight.trace_pdf import trace_pdf_build
 
 
 @login_required
@@ -25,7 +26,7 @@ def trace(request: HttpRequest, target_type: str, target_id: str) -> HttpRespons
     rows = trace_rows(list(trace_events(target=target)), checkpoint)
     return render(
         request,
-        "audit/trace.html",
+        "oversight/trace.html",
         {
             "target": target,
             "rows": rows,

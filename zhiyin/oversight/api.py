@@ -2,7 +2,7 @@
 events and consistency proofs between checkpoints (RFC 9162 form, hex hashes).
 
 Session-authenticated; only inspectors and admins (in the scope of the event's object,
-see zhiyin.audit.selectors). Refusals are recorded as `access.denied`.
+see zhiyin.oversight.selectors). Refusals are recorded as `access.denied`.
 """
 
 from __future__ import annotations
@@ -17,17 +17,12 @@ from ninja.security import django_auth
 from zhiyin.audit.export import event_export
 from zhiyin.audit.models import Checkpoint
 from zhiyin.audit.proofs import consistency_proof, inclusion_proof
-from zhiyin.audit.selectors import (
-    checkpoint_get,
-    checkpoint_latest,
-    checkpoints_recent,
-    event_get_for,
-    is_overseer,
-)
+from zhiyin.audit.selectors import checkpoint_get, checkpoint_latest, checkpoints_recent
 from zhiyin.audit.services import audit_access_denied
 from zhiyin.audit.signing import signing_key
 from zhiyin.orgs.models import Person
 from zhiyin.orgs.selectors import Access, access_for
+from zhiyin.oversight.selectors import event_get_for, is_overseer
 
 router = Router(auth=django_auth, tags=["audit"])
 

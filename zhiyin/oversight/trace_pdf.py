@@ -24,9 +24,9 @@ from reportlab.platypus import (  # type: ignore[import-untyped]  # no stubs
 )
 
 from zhiyin.audit.models import Checkpoint
-from zhiyin.audit.selectors import TraceTarget
-from zhiyin.audit.trace import TraceRow
 from zhiyin.lib import stamp
+from zhiyin.oversight.selectors import TraceTarget
+from zhiyin.oversight.trace import TraceRow
 
 
 @functools.lru_cache(maxsize=1)
