@@ -20,3 +20,7 @@ urlpatterns = [
     path("", include("zhiyin.delivery.urls")),
     path("portal/", include("zhiyin.portal.urls")),
 ]
+
+handler403 = "zhiyin.orgs.errorpages.permission_denied"
+handler404 = "zhiyin.orgs.errorpages.page_not_found"
+handler500 = "zhiyin.orgs.errorpages.server_error"

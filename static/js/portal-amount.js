@@ -7,7 +7,9 @@
   var cfg = JSON.parse(form.getAttribute("data-subsidy"));
   var out = document.getElementById("amount");
   function cents(text) {
-    var m = /^\s*(\d+)(?:\.(\d{1,2}))?\s*$/.exec(text || "");
+    /* As the server reads it: full-width digits folded, spaces and a trailing unit dropped. */
+    var t = String(text || "").normalize("NFKC").replace(/\s+/g, "").replace(/[亩元茬]$/, "");
+    var m = /^(\d+)(?:\.(\d{1,2}))?$/.exec(t);
     if (!m) { return null; }
     return parseInt(m[1], 10) * 100 + parseInt(((m[2] || "") + "00").slice(0, 2), 10);
   }
@@ -36,11 +38,12 @@
   function show() {
     var area = cents(value(cfg.area));
     var rate = rateCents();
-    if (area === null || rate === null) { out.textContent = "—"; return; }
+    if (area === null || rate === null || area < cents(cfg.min)) { out.textContent = "—"; return; }
     var total = Math.round(area * rate / 100);
     out.textContent = Math.floor(total / 100) + "." + String(100 + (total % 100)).slice(1) + " 元";
   }
   form.addEventListener("input", show);
   form.addEventListener("change", show);
-  show();
+  /* After a refused answer the amount waits until the person corrects it. */
+  if (!form.querySelector("[role=alert]")) { show(); }
 }());

@@ -155,7 +155,7 @@ class DistrictAdmin(PlaceAdmin):
 
 @admin.register(Village, site=site)
 class VillageAdmin(PlaceAdmin):
-    list_display = ("name", "code", "kind", "is_active")
+    list_display = ("name", "code", "kind", "office_phone", "is_active")
     search_fields = ("name", "code")
     district_wide_only = True
 

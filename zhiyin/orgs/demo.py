@@ -151,6 +151,7 @@ def demo_load(
                 district=district,
                 kind=kind,
                 code=f"{DISTRICT_CODE}{101 + index:03d}",
+                office_phone=f"0898-8866{1001 + index:04d}",
             ),
             by=None,
         )

@@ -60,6 +60,12 @@ class Village(Place):
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="villages")
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.VILLAGE)
     code = models.CharField(_("代码"), max_length=20, unique=True)
+    office_phone = models.CharField(
+        _("村委会电话"),
+        max_length=20,
+        blank=True,
+        help_text=_("村民遇到问题时拨打的电话，出错页面会显示它。"),
+    )
 
     class Meta:
         verbose_name = _("村（社区）")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from zhiyin.lib.idcard import id_number_is_valid
+from zhiyin.lib.numbers import NumberError, number_parse
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.portal.models import Service, Subsidy, SubsidyRule
 
@@ -40,7 +42,7 @@ class FieldDef:
 
     @property
     def input_type(self) -> str:
-        return {"integer": "number", "decimal": "text", "phone": "tel"}.get(self.type, "text")
+        return {"phone": "tel"}.get(self.type, "text")
 
     @property
     def input_mode(self) -> str:
@@ -53,9 +55,15 @@ class FieldErrors(Exception):
 
 
 def _decimal(value: Any) -> Decimal | None:
+    """A number from the form definition or from answers already cleaned; None for
+    anything else, so an answer the person is still correcting never breaks the page."""
     if value is None or value == "":
         return None
-    return Decimal(str(value))
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
 
 
 def fields_of(service: Service) -> list[FieldDef]:
@@ -87,9 +95,24 @@ def pages_of(service: Service) -> list[int]:
     return sorted({f.page for f in fields_of(service)})
 
 
+def _number_message(f: FieldDef, reason: str) -> str:
+    if reason == "comma":
+        return _("“%(label)s”请用小数点，例如 3.5（不要用逗号）。") % {"label": f.label}
+    if reason == "too_long":
+        return _("“%(label)s”的数字太长了，请检查。") % {"label": f.label}
+    if f.unit:
+        return _("“%(label)s”请填写数字，例如 3 或 2.5（单位：%(unit)s）。") % {
+            "label": f.label,
+            "unit": f.unit,
+        }
+    return _("“%(label)s”请填写数字，例如 3 或 2.5。") % {"label": f.label}
+
+
 def value_clean(f: FieldDef, raw: object) -> str:
     """The canonical text of one answer, or RuleViolation with a message for the person."""
     text = str(raw if raw is not None else "").strip()
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in text):
+        raise RuleViolation(_("“%(label)s”里有无法识别的字符，请重新输入。") % {"label": f.label})
     if not text:
         if f.required:
             raise RuleViolation(_("请填写“%(label)s”。") % {"label": f.label})
@@ -114,11 +137,9 @@ def value_clean(f: FieldDef, raw: object) -> str:
             raise RuleViolation(_("“%(label)s”不是有效的身份证号。") % {"label": f.label})
         return text
     try:
-        number = Decimal(text)
-    except InvalidOperation:
-        number = Decimal("NaN")
-    if not number.is_finite():
-        raise RuleViolation(_("“%(label)s”请填写数字。") % {"label": f.label})
+        number = number_parse(text, unit=f.unit)
+    except NumberError as exc:
+        raise RuleViolation(_number_message(f, exc.reason)) from exc
     if f.type == "integer":
         if number != number.to_integral_value():
             raise RuleViolation(_("“%(label)s”请填写整数。") % {"label": f.label})
@@ -168,7 +189,7 @@ def _rates(subsidy: Subsidy) -> list[Decimal] | dict[str, Decimal]:
 def subsidy_amount(subsidy: Subsidy, answers: dict[str, str]) -> Decimal | None:
     """元, two places, rounded half up; None while the answers needed are missing."""
     area = _decimal(answers.get(subsidy.area_field))
-    if area is None:
+    if area is None or area < subsidy.min_area:
         return None
     rates = _rates(subsidy)
     if isinstance(rates, list):

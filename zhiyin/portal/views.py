@@ -256,7 +256,10 @@ def _field_rows(
     return rows
 
 
-def _amount_attrs(service: Service, answers: dict[str, str]) -> dict[str, Any] | None:
+def _amount_attrs(
+    service: Service, answers: dict[str, str], *, errors: dict[str, str] | None = None
+) -> dict[str, Any] | None:
+    """The live amount's settings; no amount while any answer on the page is wrong."""
     subsidy = _subsidy(service)
     if subsidy is None:
         return None
@@ -266,11 +269,13 @@ def _amount_attrs(service: Service, answers: dict[str, str]) -> dict[str, Any] |
         "count": subsidy.count_field,
         "choice": subsidy.choice_field,
         "rates": subsidy.rates,
+        "min": str(subsidy.min_area),
         "known": answers,
     }
     return {
         "json": json.dumps(config, ensure_ascii=False),
-        "amount": subsidy_amount(subsidy, answers),
+        "amount": None if errors else subsidy_amount(subsidy, answers),
+        "errors": bool(errors),
     }
 
 
@@ -320,7 +325,7 @@ def portal_step(request: HttpRequest, code: str, page: int) -> HttpResponse:
             "number": position + 1,
             "total": len(pages) + 1,
             "back": pages[position - 1] if position else None,
-            "amount": _amount_attrs(service, answers),
+            "amount": _amount_attrs(service, answers, errors=errors),
             "resident": resident,
         },
     )

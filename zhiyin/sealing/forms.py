@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -31,6 +32,13 @@ class SealingForm(forms.Form):
 
 class VerifyNumberForm(forms.Form):
     number = forms.CharField(label=_("文件编号"), max_length=60)
+
+    def clean_number(self) -> str:
+        """The number becomes part of the page's address: letters, digits and dashes."""
+        number = str(self.cleaned_data["number"]).strip()
+        if not re.fullmatch(r"[\w.\-]+", number):
+            raise forms.ValidationError(_("文件编号只含字母、数字和短横线，请照纸上的编号填写。"))
+        return number
 
 
 class VerifyUploadForm(forms.Form):

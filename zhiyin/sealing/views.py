@@ -198,6 +198,7 @@ def _verdict_page(
     number: str = "",
     status: int = 200,
     upload_form: VerifyUploadForm | None = None,
+    number_form: VerifyNumberForm | None = None,
 ) -> HttpResponse:
     return render(
         request,
@@ -205,7 +206,7 @@ def _verdict_page(
         {
             "verdict": verdict,
             "number": number,
-            "number_form": VerifyNumberForm(initial={"number": number}),
+            "number_form": number_form or VerifyNumberForm(initial={"number": number}),
             "upload_form": upload_form or VerifyUploadForm(),
         },
         status=status,
@@ -219,7 +220,8 @@ def verify(request: HttpRequest) -> HttpResponse:
         if "number" in request.GET:
             number_form = VerifyNumberForm(request.GET)
             if number_form.is_valid():
-                return redirect("verify_number", number=number_form.cleaned_data["number"].strip())
+                return redirect("verify_number", number=number_form.cleaned_data["number"])
+            return _verdict_page(request, None, status=400, number_form=number_form)
         return _verdict_page(request, None)
     return _upload_verdict(request, number="")
 

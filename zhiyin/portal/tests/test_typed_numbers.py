@@ -1,0 +1,56 @@
+"""What a farmer types into 种植面积 is read or refused with a message, never a 500, and
+no amount is shown beside a refusal."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from conftest import World, client_for
+from zhiyin.portal.tests.conftest import Services
+
+pytestmark = pytest.mark.django_db
+BASE = "/portal/services/vegetable-subsidy/"
+
+
+def _at_area_step(world: World) -> Client:
+    client = client_for(world.sn_resident)
+    client.post(BASE)
+    client.post(f"{BASE}step/1/", {"phone": "13912345678", "group": "第一村民小组"})
+    client.post(f"{BASE}step/2/", {"crop": "茄子"})
+    client.post(f"{BASE}step/3/", {"crops": "1"})
+    return client
+
+
+@pytest.mark.parametrize(
+    ("typed", "amount"),
+    [("3亩", "600.00"), ("３.５", "700.00"), ("三亩", "600.00"), ("2.5 亩", "500.00")],
+)
+def test_it_reads_units_full_width_and_chinese_numerals(
+    world: World, services: Services, typed: str, amount: str
+) -> None:
+    client = _at_area_step(world)
+    answer = client.post(f"{BASE}step/4/", {"area": typed})
+    assert answer.status_code == 302, answer.content.decode()
+    assert f"{amount} 元" in client.get(f"{BASE}confirm/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("3,5", "请用小数点"),
+        ("一些", "请填写数字"),
+        ("0.5", "不能小于 1"),
+        ("-3", "不能小于 1"),
+        ("9" * 40, "数字太长"),
+        ("3.555", "最多保留两位小数"),
+    ],
+)
+def test_it_refuses_with_a_message_and_shows_no_amount(
+    world: World, services: Services, typed: str, message: str
+) -> None:
+    client = _at_area_step(world)
+    answer = client.post(f"{BASE}step/4/", {"area": typed})
+    text = answer.content.decode()
+    assert answer.status_code == 200 and message in text
+    assert " 元</output>" not in text
