@@ -56,7 +56,8 @@ def world() -> tuple[object, object, int]:
     from zhiyin.orgs.services import person_create, place_create, role_grant_create
     from zhiyin.portal.demo import portal_services_load, register_entries_load
     from zhiyin.portal.models import Service
-    from zhiyin.portal.services import application_accept, application_submit
+    from zhiyin.portal.services.applications import application_submit
+    from zhiyin.portal.services.handling import application_accept
     from zhiyin.seals.models import SealKind
     from zhiyin.seals.services import seal_register
 

@@ -17,7 +17,7 @@ from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Person
 from zhiyin.orgs.selectors import Access, admin_district_ids
 from zhiyin.portal.models import Application, PortalSettings, RegisterEntry, Service
-from zhiyin.portal.services import portal_settings_update
+from zhiyin.portal.services.district import portal_settings_update
 
 
 class ReadOnlyAdmin(ScopedAdmin):

@@ -15,12 +15,14 @@ from zhiyin.approvals.selectors import request_timeline
 from zhiyin.orgs.models import District, Person, Role
 from zhiyin.orgs.selectors import Access
 from zhiyin.portal.models import (
+    FINAL_STATUSES,
     Application,
     ApplicationFile,
     ApplicationStatus,
     PortalSettings,
     Service,
 )
+from zhiyin.seals.models import Seal, SealStatus
 
 
 def services_for(*, person: Person) -> QuerySet[Service]:
@@ -211,3 +213,26 @@ def application_timeline(*, application: Application) -> list[TimelineRow]:
                 )
             )
     return rows
+
+
+def seals_for_application(application: Application) -> list[Seal]:
+    """Seals of the application's village (or its group) that its matter may use, active,
+    electronic ones first; unscoped: callers fetched the application through a scoped
+    selector."""
+    matter = application.service.matter
+    seals = Seal.objects.filter(village=application.village, status=SealStatus.ACTIVE).filter(
+        Q(group__isnull=True) | Q(group=application.group)
+    )
+    usable = [
+        s for s in seals if s.kind in matter.seal_kinds and s.owner_level in matter.owner_levels
+    ]
+    return sorted(usable, key=lambda s: (not s.is_electronic, s.group_id is not None, s.pk))
+
+
+def applications_to_sync() -> list[int]:
+    """Ids of applications whose seal request may still move (the sync task's work list)."""
+    return list(
+        Application.objects.filter(seal_request__isnull=False)
+        .exclude(status__in=FINAL_STATUSES)
+        .values_list("pk", flat=True)[:5000]
+    )

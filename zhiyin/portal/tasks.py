@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from zhiyin.portal.services import application_sync, applications_to_sync
+from zhiyin.portal.selectors import applications_to_sync
+from zhiyin.portal.services.handling import application_sync
 
 
 @task()

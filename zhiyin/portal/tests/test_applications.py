@@ -23,13 +23,12 @@ from zhiyin.portal.formdef import FieldErrors, eligibility_check, fields_of, sub
 from zhiyin.portal.models import Application, ApplicationStatus, ExcludedGrower
 from zhiyin.portal.prefill import prefill_for
 from zhiyin.portal.selectors import application_timeline
-from zhiyin.portal.services import (
-    application_accept,
+from zhiyin.portal.services.applications import (
     application_resubmit,
     application_submit,
-    application_sync,
     application_withdraw,
 )
+from zhiyin.portal.services.handling import application_accept, application_sync
 from zhiyin.portal.tests.conftest import VEGETABLE_ANSWERS, Services, photo
 
 pytestmark = pytest.mark.django_db
@@ -316,7 +315,7 @@ def test_the_certificate_service_generates_its_document(world: World, services: 
 def test_officials_are_named_only_when_the_district_enables_it(
     world: World, services: Services
 ) -> None:
-    from zhiyin.portal.services import portal_settings_update
+    from zhiyin.portal.services.district import portal_settings_update
 
     application = submit(world, services)
     application_accept(application=application, by=world.sn_clerk)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from conftest import World
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.portal.models import LoginCode
-from zhiyin.portal.services import login_code_send, login_code_verify
+from zhiyin.portal.services.login import login_code_send, login_code_verify
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import World, client_for
 from zhiyin.orgs.models import Person
 from zhiyin.portal.models import Application
-from zhiyin.portal.services import application_submit
+from zhiyin.portal.services.applications import application_submit
 from zhiyin.portal.tests.conftest import VEGETABLE_ANSWERS, Services, photo
 
 pytestmark = pytest.mark.django_db
@@ -172,7 +172,7 @@ def test_after_a_return_the_form_opens_with_the_earlier_answers(
     world: World, application: Application
 ) -> None:
     from zhiyin.approvals.services import document_view_record, seal_request_return
-    from zhiyin.portal.services import application_accept
+    from zhiyin.portal.services.handling import application_accept
 
     request = application_accept(application=application, by=world.sn_clerk)
     document_view_record(document=request.documents.get(), by=world.sn_leader1)

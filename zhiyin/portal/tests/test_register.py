@@ -9,7 +9,7 @@ import pytest
 from conftest import World
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.portal.models import RegisterEntry
-from zhiyin.portal.services import register_import
+from zhiyin.portal.services.district import register_import
 
 pytestmark = pytest.mark.django_db
 

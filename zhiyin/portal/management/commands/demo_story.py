@@ -41,7 +41,8 @@ from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import District, Person, Role, RoleGrant, Village
 from zhiyin.portal.demo import VEGETABLE, portal_demo_load
 from zhiyin.portal.models import Service
-from zhiyin.portal.services import application_accept, application_submit
+from zhiyin.portal.services.applications import application_submit
+from zhiyin.portal.services.handling import application_accept
 from zhiyin.sealing.services import document_seal
 from zhiyin.seals.selectors import electronic_seal_active
 from zhiyin.seals.services import electronic_seal_issue

@@ -1,23 +1,19 @@
-"""Resident pages (mobile first) and the clerk's pages for applications."""
+"""Resident pages (mobile first): services, the application form, progress, withdrawal."""
 
 from __future__ import annotations
 
 import json
-import secrets
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from zhiyin.audit.services import audit_record_standalone
 from zhiyin.catalog.selectors import negative_list_match
 from zhiyin.lib.idcard import id_number_mask
 from zhiyin.orgs.auth import request_access, request_person
@@ -32,24 +28,15 @@ from zhiyin.portal.formdef import (
     subsidy_amount,
     subsidy_rate_text,
 )
-from zhiyin.portal.forms import AskForm, CodeForm, PhoneForm, RegisterFileForm
-from zhiyin.portal.identity import IdentityError, identity_provider
+from zhiyin.portal.forms import AskForm
 from zhiyin.portal.models import ApplicationStatus, Service, Subsidy
 from zhiyin.portal.prefill import prefill_for
-from zhiyin.portal.services import (
-    application_accept,
+from zhiyin.portal.services.applications import (
     application_resubmit,
     application_submit,
-    application_sync,
     application_withdraw,
-    login_code_send,
-    login_code_verify,
-    register_import,
-    seals_for_application,
 )
-from zhiyin.seals.models import Seal
-
-BACKEND = "zhiyin.orgs.auth.PhoneOrUsernameBackend"
+from zhiyin.portal.services.handling import application_sync
 
 
 def _resident(request: HttpRequest) -> Person:
@@ -63,101 +50,6 @@ def _district_id(person: Person) -> int:
     if person.home_village is None:
         raise PermissionDenied
     return person.home_village.district_id
-
-
-def _clerk_access(request: HttpRequest) -> Any:
-    access = request_access(request)
-    if not sel.clerk_village_ids(access):
-        raise PermissionDenied
-    return access
-
-
-# --- login -----------------------------------------------------------------------------
-
-
-def portal_login(request: HttpRequest) -> HttpResponse:
-    """Phone number, then a one-time code; password and the citizen app as alternatives."""
-    if request.user.is_authenticated:
-        return redirect("portal_home")
-    context: dict[str, Any] = {"provider": identity_provider()}
-    if request.method == "POST" and "code" in request.POST:
-        code_form = CodeForm(request.POST)
-        if code_form.is_valid():
-            try:
-                person = login_code_verify(
-                    phone=code_form.cleaned_data["phone"], code=code_form.cleaned_data["code"]
-                )
-            except RuleViolation as exc:
-                code_form.add_error("code", exc.message)
-            else:
-                login(request, person, backend=BACKEND)
-                return redirect("portal_home")
-        context["code_form"] = code_form
-        return render(request, "portal/login.html", context)
-    phone_form = PhoneForm(request.POST or None)
-    if request.method == "POST" and phone_form.is_valid():
-        phone = phone_form.cleaned_data["phone"]
-        try:
-            code = login_code_send(phone=phone)
-        except RuleViolation as exc:
-            phone_form.add_error("phone", exc.message)
-        else:
-            from django.conf import settings
-
-            context["dev_code"] = code if settings.DEBUG else None
-            context["code_form"] = CodeForm(initial={"phone": phone})
-            context["phone"] = phone
-            return render(request, "portal/login.html", context)
-    context["phone_form"] = phone_form
-    return render(request, "portal/login.html", context)
-
-
-def portal_idp_start(request: HttpRequest) -> HttpResponse:
-    provider = identity_provider()
-    if provider is None:
-        raise PermissionDenied
-    state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-    request.session["portal_oidc"] = {"state": state, "nonce": nonce}
-    url = provider.authorization_url(
-        redirect_uri=request.build_absolute_uri(reverse("portal_idp_callback")),
-        state=state,
-        nonce=nonce,
-    )
-    return redirect(url)
-
-
-def portal_idp_callback(request: HttpRequest) -> HttpResponse:
-    provider = identity_provider()
-    if provider is None:
-        raise PermissionDenied
-    expected = request.session.pop("portal_oidc", None) or {}
-    state, code = request.GET.get("state", ""), request.GET.get("code", "")
-    failed = _("身份认证没有成功，请重试或用手机验证码登录。")
-    if not code or not expected or not secrets.compare_digest(state, str(expected.get("state"))):
-        messages.error(request, failed)
-        return redirect("portal_login")
-    try:
-        identity = provider.identity_from_code(
-            code=code,
-            redirect_uri=request.build_absolute_uri(reverse("portal_idp_callback")),
-            nonce=str(expected.get("nonce")),
-        )
-    except IdentityError as exc:
-        audit_record_standalone(
-            actor=None, action="person.login_failed", target_label=str(exc)[:200]
-        )
-        messages.error(request, failed)
-        return redirect("portal_login")
-    person = Person.objects.filter(id_number=identity.id_number, is_active=True).first()
-    if person is None:
-        messages.error(request, _("没有找到与您身份证号对应的账号，请联系村委会登记。"))
-        return redirect("portal_login")
-    login(request, person, backend=BACKEND)
-    audit_record_standalone(actor=person, action="person.login", after={"method": provider.name})
-    return redirect("portal_home")
-
-
-# --- resident --------------------------------------------------------------------------
 
 
 @login_required(login_url="portal_login")
@@ -238,7 +130,7 @@ def portal_service(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _field_rows(
+def field_rows(
     service: Service, resident: Person, answers: dict[str, str], page: int | None
 ) -> list[dict[str, Any]]:
     prefill = prefill_for(resident)
@@ -295,7 +187,7 @@ def portal_step(request: HttpRequest, code: str, page: int) -> HttpResponse:
     fields = [f for f in fields_of(service) if f.page == page]
     errors: dict[str, str] = {}
     if request.method == "POST":
-        rows = _field_rows(service, resident, answers, page)
+        rows = field_rows(service, resident, answers, page)
         fixed = {r["f"].key: r["value"] for r in rows if r["fixed"]}
         try:
             answers.update(answers_clean(fields, dict(request.POST.items()), fixed=fixed))
@@ -311,7 +203,7 @@ def portal_step(request: HttpRequest, code: str, page: int) -> HttpResponse:
             if later:
                 return redirect("portal_step", code=code, page=later[0])
             return redirect("portal_confirm", code=code)
-    rows = _field_rows(service, resident, answers, page)
+    rows = field_rows(service, resident, answers, page)
     for row in rows:
         row["error"] = errors.get(row["f"].key, "")
     position = pages.index(page)
@@ -376,7 +268,7 @@ def portal_confirm(request: HttpRequest, code: str) -> HttpResponse:
         "portal/confirm.html",
         {
             "service": service,
-            "rows": _field_rows(service, resident, answers, None),
+            "rows": field_rows(service, resident, answers, None),
             "amount": _amount_attrs(service, answers),
             "error": error,
             "number": len(pages) + 1,
@@ -410,7 +302,7 @@ def portal_application(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "application": application,
             "timeline": sel.application_timeline(application=application),
-            "rows": _field_rows(application.service, person, application.answers, None),
+            "rows": field_rows(application.service, person, application.answers, None),
             "may_withdraw": may_withdraw,
             "may_edit": application.status == ApplicationStatus.RETURNED,
         },
@@ -458,93 +350,3 @@ def portal_file(request: HttpRequest, pk: int, file_pk: int) -> HttpResponseBase
     return FileResponse(
         found.file.open("rb"), content_type=found.content_type, filename=found.original_name
     )
-
-
-# --- clerk -----------------------------------------------------------------------------
-
-
-@login_required
-def portal_clerk(request: HttpRequest) -> HttpResponse:
-    """待受理的村民申请, and residents a clerk can file for (elderly residents)."""
-    access = _clerk_access(request)
-    query = request.GET.get("q", "").strip()
-    residents = sel.residents_to_file_for(access=access)
-    if query:
-        residents = residents.filter(real_name__contains=query)
-    services = Service.objects.filter(
-        is_active=True, district__villages__in=list(sel.clerk_village_ids(access))
-    ).distinct()
-    return render(
-        request,
-        "portal/clerk.html",
-        {
-            "applications": sel.applications_to_handle(access=access)[:200],
-            "residents": residents[:30] if query else [],
-            "services": services,
-            "q": query,
-        },
-    )
-
-
-@login_required
-def portal_clerk_application(request: HttpRequest, pk: int) -> HttpResponse:
-    access = _clerk_access(request)
-    application = sel.application_get_for_clerk(access=access, pk=pk)
-    seals = seals_for_application(application)
-    if request.method == "POST":
-        seal: Seal | None = None
-        seal_pk = request.POST.get("seal", "")
-        if seal_pk.isdigit():
-            seal = next((s for s in seals if s.pk == int(seal_pk)), None)
-        try:
-            seal_request = application_accept(
-                application=application, by=request_person(request), seal=seal
-            )
-        except RuleViolation as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(
-                request, _("已生成用印申请 %(n)s 并提交审批。") % {"n": seal_request.number}
-            )
-            return redirect("seal_request_detail", pk=seal_request.pk)
-    return render(
-        request,
-        "portal/clerk_application.html",
-        {
-            "application": application,
-            "rows": _field_rows(
-                application.service, application.resident, application.answers, None
-            ),
-            "seals": seals,
-        },
-    )
-
-
-@login_required
-def portal_register_import(request: HttpRequest) -> HttpResponse:
-    person = request_person(request)
-    access = request_access(request)
-    districts = [
-        g.district
-        for g in access.grants
-        if g.role == Role.ADMIN and g.village_id is None and g.bureau_id is None
-    ]
-    if not districts:
-        raise PermissionDenied
-    form = RegisterFileForm(request.POST or None, request.FILES or None)
-    report = None
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        report = register_import(
-            data=upload.read(20 * 1024 * 1024),
-            filename=upload.name or "",
-            district=districts[0],
-            by=person,
-        )
-        if report.ok:
-            messages.success(
-                request,
-                _("导入成功：新增 %(c)d 人，更新 %(u)d 人。")
-                % {"c": report.created, "u": report.updated},
-            )
-    return render(request, "portal/register_import.html", {"form": form, "report": report})

@@ -1,0 +1,2 @@
+"""Portal pages, one module per purpose: `login`, `applications` (residents), `clerk`,
+`register`."""
