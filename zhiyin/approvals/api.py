@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status, UploadedFile
 from ninja.errors import HttpError
-from ninja.security import HttpBearer, django_auth
+from ninja.security import django_auth
 
 from zhiyin.approvals.models import ApprovalStep, SealRequest
 from zhiyin.approvals.selectors import (
@@ -27,7 +27,6 @@ from zhiyin.approvals.selectors import (
     villages_to_apply_in,
 )
 from zhiyin.approvals.services import (
-    api_token_person,
     document_view_record,
     seal_request_create,
     seal_request_decide,
@@ -36,19 +35,11 @@ from zhiyin.approvals.services import (
     seal_request_withdraw,
 )
 from zhiyin.catalog.selectors import matter_get_for
+from zhiyin.orgs.auth import ApiTokenAuth
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Person, VillageGroup
 from zhiyin.orgs.selectors import access_for, residents_for
 from zhiyin.seals.selectors import seal_get_for
-
-
-class ApiTokenAuth(HttpBearer):
-    def authenticate(self, request: HttpRequest, token: str) -> Person | None:
-        person = api_token_person(token)
-        if person is not None:
-            request.user = person
-        return person
-
 
 router = Router(tags=["用印申请"], auth=[ApiTokenAuth(), django_auth])
 

@@ -24,7 +24,6 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -328,27 +327,3 @@ class StepDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} · {self.get_decision_display()}"
-
-
-class ApiToken(models.Model):
-    """A bearer token an integration uses to call the JSON API as one person.
-
-    Only the SHA-256 of the token is stored; the token itself is shown once at creation.
-    """
-
-    person = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_tokens"
-    )
-    name = models.CharField(_("名称"), max_length=100)
-    token_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
-    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("接口令牌")
-        verbose_name_plural = _("接口令牌")
-        ordering: ClassVar = ["person", "name"]
-
-    def __str__(self) -> str:
-        return self.name

@@ -9,7 +9,6 @@ from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 from ninja.security import django_auth
 
-from zhiyin.approvals.api import ApiTokenAuth
 from zhiyin.catalog.models import Matter, NegativeListItem
 from zhiyin.catalog.selectors import (
     catalog_district_ids,
@@ -18,6 +17,7 @@ from zhiyin.catalog.selectors import (
     negative_list_for,
     negative_list_match,
 )
+from zhiyin.orgs.auth import ApiTokenAuth
 from zhiyin.orgs.models import District, Person
 from zhiyin.orgs.selectors import Access, access_for
 

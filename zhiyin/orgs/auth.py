@@ -1,4 +1,5 @@
-"""Login with a phone number or a login name, whichever the person remembers."""
+"""Who is asking: login with a phone number or a login name (whichever the person
+remembers), the API's bearer tokens, and the requesting person's `Access`."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from typing import Any
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import Q
 from django.http import HttpRequest
+from ninja.security import HttpBearer
 
 from zhiyin.orgs.models import Person
 from zhiyin.orgs.selectors import Access, access_for
+from zhiyin.orgs.tokens import api_token_person
 
 
 class PhoneOrUsernameBackend(ModelBackend):
@@ -47,3 +50,13 @@ def request_access(request: HttpRequest) -> Access:
         cached = access_for(user)
         request._zhiyin_access = cached  # type: ignore[attr-defined]  # per-request cache
     return cached
+
+
+class ApiTokenAuth(HttpBearer):
+    """`Authorization: Bearer zy_…`: the request acts as the token's person."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Person | None:
+        person = api_token_person(token)
+        if person is not None:
+            request.user = person
+        return person

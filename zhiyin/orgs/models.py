@@ -289,3 +289,25 @@ class RoleGrant(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ApiToken(models.Model):
+    """A bearer token an integration uses to call the JSON API as one person.
+
+    Only the SHA-256 of the token is stored; the token itself is shown once at creation.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="api_tokens")
+    name = models.CharField(_("名称"), max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("接口令牌")
+        verbose_name_plural = _("接口令牌")
+        ordering: ClassVar = ["person", "name"]
+
+    def __str__(self) -> str:
+        return self.name

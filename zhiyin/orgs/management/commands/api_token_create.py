@@ -4,9 +4,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from zhiyin.approvals.services import api_token_create
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Person
+from zhiyin.orgs.tokens import api_token_create
 
 
 class Command(BaseCommand):
