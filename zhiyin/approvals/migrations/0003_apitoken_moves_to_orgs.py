@@ -1,5 +1,5 @@
 # API tokens belong to people, not to seal requests: the model moves to orgs
-# (orgs.0003 takes over the table and renames it). Here it only leaves approvals' state.
+# (orgs.0004 takes over the table and renames it). Here it only leaves approvals' state.
 
 from django.db import migrations
 

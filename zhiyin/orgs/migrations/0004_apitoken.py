@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orgs', '0002_rolegrant_village_related'),
+        ('orgs', '0003_village_office_phone'),
         ('approvals', '0003_apitoken_moves_to_orgs'),
     ]
 
