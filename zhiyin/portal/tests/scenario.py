@@ -15,7 +15,8 @@ from conftest import World
 from zhiyin.approvals.services import document_view_record, seal_request_approve
 from zhiyin.orgs.models import Person
 from zhiyin.portal.models import Application
-from zhiyin.portal.services import application_accept, application_submit
+from zhiyin.portal.services.applications import application_submit
+from zhiyin.portal.services.handling import application_accept
 from zhiyin.portal.tests.conftest import VEGETABLE_ANSWERS, Services, photo
 
 # Pages no walk follows: they end the session, change the language, or are Django's admin
