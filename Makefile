@@ -1,5 +1,6 @@
 # Zhiyin: the two commands the README shows, and a few more.
-#   make run    install, migrate, load the demo district, start web server + worker (PORT=8000)
+#   make run    install, migrate, load the demo district, serve through gunicorn + worker (PORT=8000)
+#   make dev    the same with Django's autoreloading development server
 #   make test   install (incl. Debian packages the tests use), ruff, mypy, the whole suite
 #   make bench  the benchmarks in bench/
 
@@ -9,7 +10,7 @@ PY     := $(VENV)/bin/python
 UV     := $(VENV)/bin/uv
 PORT   ?= 8000
 
-.PHONY: install system-deps run test lint typecheck pytest bench messages clean
+.PHONY: install system-deps run dev test lint typecheck pytest bench messages clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,9 @@ system-deps:
 
 run: install
 	PORT=$(PORT) bash scripts/run.sh
+
+dev: install
+	PORT=$(PORT) bash scripts/run.sh dev
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# Migrate, load the demo district if the database is empty, then run the background worker
-# and the web server together; stopping one (Ctrl-C) stops both.
+# Migrate, load the demo district if the database is empty, collect static files, then
+# serve through gunicorn (or, with `dev`, Django's autoreloading server) and run the
+# background worker, both under one supervisor that restarts whichever exits and stops
+# both on Ctrl-C (`manage.py serve`).
 set -euo pipefail
 PORT="${PORT:-8000}"
+export PORT
+# Links in QR codes and certificates point at the server actually being run.
+export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:${PORT}}"
 PY=.venv/bin/python
 $PY manage.py migrate --no-input -v0
 $PY manage.py compilemessages -v0 --ignore=.venv 2>/dev/null || true
-$PY manage.py load_demo
-$PY manage.py run_worker &
-worker=$!
-trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
-echo "智印 Zhiyin: http://127.0.0.1:${PORT}/"
-$PY manage.py runserver "127.0.0.1:${PORT}" --noreload
+$PY manage.py collectstatic --no-input -v0
+if [ "${LOAD_DEMO:-true}" != "false" ]; then
+  $PY manage.py load_demo
+fi
+if [ "${1:-}" = "dev" ]; then
+  exec $PY manage.py serve --dev --port "$PORT"
+fi
+exec $PY manage.py serve --port "$PORT"

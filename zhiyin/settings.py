@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "zhiyin.audit",
+    "zhiyin.worker",
     "zhiyin.orgs",
     "zhiyin.seals",
     "zhiyin.catalog",
@@ -91,22 +92,42 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------
 _DEFAULT_DB = f"sqlite:///{BASE_DIR / 'var' / 'zhiyin.sqlite3'}"
 _database_url = env_str("DATABASE_URL", _DEFAULT_DB)
+#: Seconds a connection is kept between requests (persistent connections); PostgreSQL with
+#: DB_POOL on uses the pool instead and ignores this.
+DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 600)
 try:
-    _db = dj_database_url.parse(_database_url, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+    _db = dj_database_url.parse(
+        _database_url, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=True
+    )
 except ValueError as exc:
     raise ImproperlyConfigured(
         f"DATABASE_URL={_database_url!r} is not a database URL: {exc}"
     ) from exc
+#: How long a SQLite writer waits for the write lock before "database is locked".
+DB_BUSY_TIMEOUT_MS = env_int("DB_BUSY_TIMEOUT_MS", 10000, minimum=0)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers go on while one writer commits; IMMEDIATE takes the write lock at
     # BEGIN so two writers queue instead of failing half-way with "database is locked".
     _db["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+            f"PRAGMA busy_timeout={DB_BUSY_TIMEOUT_MS};"
+        ),
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        "timeout": DB_BUSY_TIMEOUT_MS / 1000,
     }
     Path(str(_db["NAME"])).parent.mkdir(parents=True, exist_ok=True)
-elif _db["ENGINE"] not in {"django.db.backends.postgresql"}:
+elif _db["ENGINE"] == "django.db.backends.postgresql":
+    # A psycopg connection pool per process (Django 5.1+): each request borrows a
+    # connection instead of opening one. Django refuses a pool with persistent connections.
+    if env_bool("DB_POOL", True):
+        _db["CONN_MAX_AGE"] = 0
+        _db.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DB_POOL_MIN_SIZE", 2, minimum=0),
+            "max_size": env_int("DB_POOL_MAX_SIZE", 10, minimum=1),
+            "timeout": env_int("DB_POOL_TIMEOUT", 30, minimum=1),
+        }
+else:
     raise ImproperlyConfigured(
         f"DATABASE_URL uses {_db['ENGINE']!r}; Zhiyin supports sqlite:// and postgres:// URLs."
     )
@@ -149,6 +170,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if SECURE_BEHIND_HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # A load balancer probes /healthz over plain HTTP on the private side.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
@@ -191,6 +214,29 @@ if env_str("S3_BUCKET", ""):
 
 # --- Background work ------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+#: Seconds between a worker's heartbeats.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
+#: A worker silent this long is gone: what it held is released to the others. /healthz
+#: wants at least one worker beating within this window.
+WORKER_LEASE_SECONDS = env_int("WORKER_LEASE_SECONDS", 60, minimum=2 * WORKER_HEARTBEAT_SECONDS + 1)
+#: Admins are notified when no worker has beaten for this long.
+WORKER_ALERT_SECONDS = env_int("WORKER_ALERT_SECONDS", 300, minimum=WORKER_LEASE_SECONDS)
+#: Longest wait between retries while the database is unavailable.
+WORKER_BACKOFF_MAX_SECONDS = env_int("WORKER_BACKOFF_MAX_SECONDS", 60, minimum=1)
+#: Runs a task row gets when its worker dies under it, before it is marked failed.
+WORKER_TASK_MAX_ATTEMPTS = env_int("WORKER_TASK_MAX_ATTEMPTS", 3, minimum=1)
+#: Finished task rows are kept this long (pruned hourly).
+WORKER_TASK_RESULTS_KEEP_SECONDS = env_int("WORKER_TASK_RESULTS_KEEP_SECONDS", 86400, minimum=60)
+#: Factories of the worker's duties besides queued tasks (see zhiyin/worker/loop.py).
+WORKER_DUTIES: list[str] = [
+    "zhiyin.worker.duties.periodic_tasks",
+    "zhiyin.worker.duties.stale_claims",
+    "zhiyin.worker.duties.prune_finished",
+]
+#: Who is told when background work stops (a function returning people).
+WORKER_ALERT_RECIPIENTS = "zhiyin.orgs.selectors.district_admins_everywhere"
+#: Functions releasing claims held by gone workers: f(*, worker_ids, now) -> rows released.
+WORKER_CLAIM_RELEASERS: list[str] = ["zhiyin.delivery.outbox.outbox_release"]
 
 # --- Mail -----------------------------------------------------------------------------
 EMAIL_BACKEND = (

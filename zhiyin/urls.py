@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("zhiyin.oversight.urls")),
     path("", include("zhiyin.delivery.urls")),
     path("portal/", include("zhiyin.portal.urls")),
+    path("", include("zhiyin.worker.urls")),
 ]
 
 handler403 = "zhiyin.orgs.errorpages.permission_denied"

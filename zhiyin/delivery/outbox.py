@@ -342,6 +342,15 @@ def _endpoint_failure(endpoint: BureauEndpoint, now: datetime) -> None:
     )
 
 
+def outbox_release(*, worker_ids: list[str], now: datetime) -> int:
+    """Listed in WORKER_CLAIM_RELEASERS: end the leases of workers that are gone, so the
+    messages they held are sent again now, with the same `webhook-id`, instead of after
+    the lease. The open attempt is closed by the next claim."""
+    return OutboxMessage.objects.filter(
+        status=OutboxStatus.PENDING, claimed_by__in=worker_ids, claimed_until__gt=now
+    ).update(claimed_until=now)
+
+
 def outbox_run(*, worker: str | None = None, limit: int = 10, max_messages: int = 1000) -> int:
     """Claim and send due messages until none are due (or `max_messages` were handled);
     returns how many were handled."""

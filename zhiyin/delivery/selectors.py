@@ -11,7 +11,13 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from zhiyin.delivery.models import Delivery, DeliveryStatus, Notification
+from zhiyin.delivery.models import (
+    Delivery,
+    DeliveryStatus,
+    Notification,
+    OutboxMessage,
+    OutboxStatus,
+)
 from zhiyin.orgs.selectors import Access
 
 
@@ -62,3 +68,14 @@ def delivery_status_for(*, source_type: str, source_id: str | int) -> DeliverySt
     if DeliveryStatus.FAILED in statuses:
         return DeliveryState(DeliveryStatus.FAILED, _("推送失败，正在处理"), None, names)
     return DeliveryState(DeliveryStatus.PENDING, _("推送中"), None, names)
+
+
+def outbox_oldest_pending_at() -> datetime | None:
+    """When the oldest message not yet sent was written (None when the outbox is empty):
+    what /healthz reports as the age of undelivered work."""
+    return (
+        OutboxMessage.objects.filter(status=OutboxStatus.PENDING)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )

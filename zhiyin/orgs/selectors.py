@@ -177,3 +177,14 @@ def villages_administered(*, access: Access) -> QuerySet[Village]:
     return Village.objects.filter(
         Q(district_id__in=admin_district_ids(access=access)) | Q(pk__in=own)
     )
+
+
+def district_admins_everywhere() -> QuerySet[Person]:
+    """Every active person holding a district-wide admin grant, in any district: who is
+    told about installation-wide trouble (settings.WORKER_ALERT_RECIPIENTS)."""
+    ids = (
+        RoleGrant.objects.active()
+        .filter(role=Role.ADMIN, village__isnull=True, bureau__isnull=True)
+        .values_list("person_id", flat=True)
+    )
+    return Person.objects.filter(pk__in=ids, is_active=True).order_by("pk")
