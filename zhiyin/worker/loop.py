@@ -115,7 +115,8 @@ class Worker:
                     logger.warning("worker %s: heartbeat not written: %s", self.worker_id, exc)
                 failing = True
             finally:
-                connection.close()
+                with contextlib.suppress(Exception):  # a dead connection may refuse to close
+                    connection.close()
 
     # --- the loop ------------------------------------------------------------------------
     def _retrying(self, what: str, action: Callable[[], Any]) -> Any:

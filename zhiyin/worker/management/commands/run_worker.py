@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import signal
 import sys
 from types import FrameType
@@ -41,6 +42,8 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, shutdown)
         signal.signal(signal.SIGTERM, shutdown)
+        # `kill -USR1 <pid>` prints every thread's stack: what a stuck worker is doing.
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
         try:
             worker.run(once=bool(options["once"]))
         except WorkerConfigurationError as exc:
