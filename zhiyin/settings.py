@@ -288,6 +288,11 @@ except ValueError as exc:
     ) from exc
 #: Largest document or attachment a request may carry, in bytes.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+#: Largest image (width × height, in pixels) an upload may have; checked from the file's
+#: header before any decoding, so a small "decompression bomb" is refused cheaply.
+UPLOAD_MAX_IMAGE_PIXELS = env_int("UPLOAD_MAX_IMAGE_PIXELS", 40_000_000, minimum=10_000)
+#: Uploaded files that no row names are removed once they are this old (crash leftovers).
+PERIODIC_TASKS.append(("zhiyin.approvals.tasks.uploads_sweep", 3600))
 #: How often an applicant may send a reminder (催办) for the same step.
 REMINDER_INTERVAL_SECONDS = env_int("REMINDER_INTERVAL_SECONDS", 2 * 3600, minimum=0)
 
@@ -301,6 +306,10 @@ except ValueError as exc:
     raise ImproperlyConfigured(
         f"PORTAL_SERVICE_DATE={_service_date!r} is not a date (YYYY-MM-DD)."
     ) from exc
+
+#: Largest register file (.xlsx or CSV) the district admin may import, in bytes; a larger
+#: file is refused whole, never cut.
+REGISTER_IMPORT_MAX_BYTES = env_int("REGISTER_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 
 # --- Audit log ------------------------------------------------------------------------
 PERIODIC_TASKS.append(("zhiyin.audit.tasks.checkpoint_build", 600))

@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zhiyin.approvals.files import file_record_fields, upload_check
+from zhiyin.approvals.files import file_record_fields, files_atomic, upload_check
 from zhiyin.approvals.models import (
     EDITABLE_STATUSES,
     PENDING_STATUSES,
@@ -193,8 +193,10 @@ def _add_files(
     documents: Sequence[UploadedFile],
     attachments: Sequence[UploadedFile],
 ) -> None:
-    for upload in documents:
-        checked = upload_check(upload)
+    # Every file is checked before the first one is stored.
+    checked_documents = [upload_check(upload) for upload in documents]
+    checked_attachments = [upload_check(upload) for upload in attachments]
+    for checked in checked_documents:
         if RequestDocument.objects.filter(request=request, sha256=checked.sha256).update(
             superseded_at=None
         ):
@@ -202,8 +204,7 @@ def _add_files(
         RequestDocument.objects.create(
             request=request, **file_record_fields(checked, prefix="documents", by=by)
         )
-    for upload in attachments:
-        checked = upload_check(upload)
+    for checked in checked_attachments:
         if request.attachments.filter(sha256=checked.sha256).exists():
             continue
         RequestAttachment.objects.create(
@@ -237,7 +238,7 @@ def _activate(step: ApprovalStep, now: Any) -> None:
 # --- transitions -----------------------------------------------------------------------
 
 
-@transaction.atomic
+@files_atomic()
 def seal_request_create(
     *,
     by: Person,
@@ -293,7 +294,7 @@ def seal_request_create(
     return request
 
 
-@transaction.atomic
+@files_atomic()
 def seal_request_update(
     *,
     request: SealRequest,

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from zhiyin.lib import pades
+from zhiyin.lib.pdfactive import ACTIVE_LABELS, PdfUnreadable, active_content_find
 from zhiyin.sealing.models import SealedDocument
 from zhiyin.seals.selectors import electronic_seal_by_serial, revoked_serials, trust_roots
 
@@ -32,6 +33,7 @@ class VerdictStatus(TextChoices):
     UNKNOWN = "unknown", gettext_lazy("没有该文件的记录")
     UNSIGNED = "unsigned", gettext_lazy("没有电子印章")
     UNREADABLE = "unreadable", gettext_lazy("无法读取")
+    ACTIVE = "active", gettext_lazy("含有可执行的主动内容")
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,15 @@ def document_verify_bytes(*, pdf: bytes) -> Verdict:
             )
         )
     reasons = tuple(p for finding in findings for p in finding.problems)
+    try:
+        active = active_content_find(pdf).kinds
+    except PdfUnreadable:
+        active = ()
+    if active:
+        reasons += (
+            _("文件中含有：%(kinds)s。盖章文件不应带有这些内容，请勿在PDF阅读器中允许其运行。")
+            % {"kinds": "、".join(_(ACTIVE_LABELS[k]) for k in active)},
+        )
     signatures = result.signatures
     if not all(report.intact and report.valid for report in signatures):
         status, headline = (
@@ -140,6 +151,14 @@ def document_verify_bytes(*, pdf: bytes) -> Verdict:
         status, headline = (
             VerdictStatus.APPENDED,
             _("该文件在盖章之后又被追加修改过，修改部分不受印章保护，不是盖章时的原件。"),
+        )
+    elif active:
+        status, headline = (
+            VerdictStatus.ACTIVE,
+            _(
+                "文件上的印章签名完好，但文件中含有会自动运行、打开网址或附带其他文件的内容，"
+                "不能作为可信的盖章文件使用，请向盖章单位核实。"
+            ),
         )
     elif document is None:
         status, headline = (

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zhiyin.approvals.files import file_record_fields
+from zhiyin.approvals.files import file_record_fields, files_atomic
 from zhiyin.approvals.models import RequestStatus
 from zhiyin.approvals.services import (
     seal_request_withdraw,
@@ -133,18 +133,21 @@ def _files_add(
     application: Application, by: Person, files: Mapping[str, Sequence[UploadedFile]]
 ) -> None:
     labels = {str(a["key"]): str(a["label"]) for a in application.service.attachments}
-    for key, uploads in files.items():
-        if key not in labels:
+    # Every file is checked before the first one is stored.
+    checked_files = [
+        (labels[key], evidence_check(upload))
+        for key, uploads in files.items()
+        if key in labels
+        for upload in uploads
+    ]
+    for label, checked in checked_files:
+        if application.files.filter(sha256=checked.sha256).exists():
             continue
-        for upload in uploads:
-            checked = evidence_check(upload)
-            if application.files.filter(sha256=checked.sha256).exists():
-                continue
-            ApplicationFile.objects.create(
-                application=application,
-                label=labels[key],
-                **file_record_fields(checked, prefix=EVIDENCE_PREFIX, by=by),
-            )
+        ApplicationFile.objects.create(
+            application=application,
+            label=label,
+            **file_record_fields(checked, prefix=EVIDENCE_PREFIX, by=by),
+        )
     missing = [
         str(a["label"])
         for a in application.service.attachments
@@ -162,7 +165,7 @@ def service_day() -> dt.date:
     return pinned or timezone.localdate()
 
 
-@transaction.atomic
+@files_atomic()
 def application_submit(
     *,
     service: Service,
@@ -219,7 +222,7 @@ def _locked(application: Application) -> Application:
     )
 
 
-@transaction.atomic
+@files_atomic()
 def application_resubmit(
     *,
     application: Application,

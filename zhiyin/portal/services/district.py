@@ -3,9 +3,11 @@ or not at all) and the district's portal settings."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from zhiyin.approvals.files import size_text
 from zhiyin.audit.services import audit_record
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import District, Person, Role
@@ -14,7 +16,7 @@ from zhiyin.portal.models import (
     PortalSettings,
     RegisterEntry,
 )
-from zhiyin.portal.register import RegisterReport, register_parse
+from zhiyin.portal.register import RegisterReport, RowError, register_parse
 
 
 def _may_import(by: Person, district: District) -> bool:
@@ -31,6 +33,18 @@ def register_import(
     """Import the register from an .xlsx or CSV file: every row or none."""
     if not _may_import(by, district):
         raise RuleViolation(_("只有本区的系统管理员可以导入村民底册。"))
+    limit = settings.REGISTER_IMPORT_MAX_BYTES
+    if len(data) > limit:
+        report = RegisterReport()
+        report.errors.append(
+            RowError(
+                0,
+                "",
+                _("文件超过 %(limit)s 的大小限制，没有导入任何一行。请把底册分成几个文件分别导入。")
+                % {"limit": size_text(limit)},
+            )
+        )
+        return report
     report = register_parse(data, filename, district)
     if not report.ok:
         return report

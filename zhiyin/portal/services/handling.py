@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from zhiyin.approvals.files import files_atomic
 from zhiyin.approvals.models import RequestStatus, SealRequest, StepStatus
 from zhiyin.approvals.selectors import request_timeline
 from zhiyin.approvals.services import (
@@ -67,7 +68,7 @@ def _pdf_upload(application: Application, data: bytes) -> SimpleUploadedFile:
     return SimpleUploadedFile(f"{application.number}.pdf", data, content_type="application/pdf")
 
 
-@transaction.atomic
+@files_atomic()
 def application_accept(
     *, application: Application, by: Person, seal: Seal | None = None
 ) -> SealRequest:

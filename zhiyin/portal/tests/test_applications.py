@@ -358,3 +358,27 @@ def test_a_returned_application_can_be_given_up_and_its_request_goes_with_it(
     application_withdraw(application=application, by=world.sn_resident)
     request.refresh_from_db()
     assert request.status == RequestStatus.WITHDRAWN
+
+
+def test_evidence_with_active_content_is_refused_and_nothing_is_saved(
+    world: World, services: Services, settings: Any
+) -> None:
+    """The probe's case on the portal: a PDF whose opening runs a script."""
+    from pathlib import Path
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from zhiyin.lib.tests.active_pdfs import ACTIVE_SAMPLES
+
+    build, _kind = ACTIVE_SAMPLES["openaction_js"]
+    with pytest.raises(RuleViolation, match="JavaScript"):
+        application_submit(
+            service=services.vegetable,
+            resident=world.sn_resident,
+            by=world.sn_resident,
+            answers=VEGETABLE_ANSWERS,
+            files={"photo": [photo(), SimpleUploadedFile("证明.pdf", build())]},
+        )
+    assert not Application.objects.exists()
+    media = Path(settings.MEDIA_ROOT)
+    assert not media.exists() or not any(p.is_file() for p in media.rglob("*"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 
@@ -103,3 +104,37 @@ def test_the_import_page_shows_the_report(world: World) -> None:
     page = client_for(world.district_admin).post("/portal/register/import/", {"file": upload})
     text = page.content.decode()
     assert "没有导入任何数据" in text and "身份证号无效" in text
+
+
+def test_it_refuses_a_file_over_the_limit_whole_instead_of_cutting_it(
+    world: World, settings: Any
+) -> None:
+    """The probe's case: a register past the size limit was cut there and reported as
+    imported, silently losing every resident after the cut."""
+    import datetime as dt
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from conftest import client_for
+    from zhiyin.lib.idcard import id_number_make
+
+    rows = [HEADER] + [
+        [f"村民{n}", id_number_make(region="460205", birth=dt.date(1970, 1, 1)
+         + dt.timedelta(days=n), serial=1, female=False), "", "水南村", "", "", ""]
+        for n in range(1, 200)
+    ]  # fmt: skip
+    data = csv_bytes(rows)
+    settings.REGISTER_IMPORT_MAX_BYTES = len(data) // 2
+    page = client_for(world.district_admin).post(
+        "/portal/register/import/", {"file": SimpleUploadedFile("底册.csv", data)}
+    )
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "超过" in text and "没有导入任何一行" in text and "导入成功" not in text
+    assert not RegisterEntry.objects.exists()
+
+    settings.REGISTER_IMPORT_MAX_BYTES = len(data)
+    page = client_for(world.district_admin).post(
+        "/portal/register/import/", {"file": SimpleUploadedFile("底册.csv", data)}
+    )
+    assert RegisterEntry.objects.count() == 199

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -30,8 +31,10 @@ def portal_register_import(request: HttpRequest) -> HttpResponse:
     report = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
+        # One byte past the limit is read so that the service sees the file is too big
+        # and refuses it whole (a cut file would import as if it were complete).
         report = register_import(
-            data=upload.read(20 * 1024 * 1024),
+            data=upload.read(settings.REGISTER_IMPORT_MAX_BYTES + 1),
             filename=upload.name or "",
             district=districts[0],
             by=person,

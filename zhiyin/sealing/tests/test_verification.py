@@ -179,3 +179,32 @@ def test_bad_uploads_get_a_plain_message(sealed: SealedDocument) -> None:
     assert "没有电子印章签名" in _upload_page(unsigned)
     broken = b"%PDF-1.7\n" + b"\x00" * 100
     assert _upload_api(broken)["status"] == "unreadable"
+
+
+def test_a_sealed_file_with_active_content_is_named_not_called_valid(
+    sealing: Sealing, sealed: SealedDocument
+) -> None:
+    """A file sealed by a genuine seal but carrying a script (one sealed before uploads
+    were checked, or signed elsewhere with a stolen key) is never 真实有效."""
+    from zhiyin.lib.pdfactive import active_content_find
+    from zhiyin.lib.tests.active_pdfs import ACTIVE_SAMPLES
+    from zhiyin.seals.keys import seal_signer
+
+    assert not active_content_find(sealed.read_bytes()), "our own sealed files are clean"
+    build, _kind = ACTIVE_SAMPLES["openaction_js"]
+    scripted = pades.seal_pdf(
+        build(),
+        signer=seal_signer(sealing.world.sn_committee_seal.electronic_seals.get()),
+        stamp_png=stamp.stamp_render(name="水南村村民委员会"),
+        page=0,
+        x=300,
+        y=300,
+        size_mm=42,
+        document_number="SN-2026-000099-1",
+        verify_url="https://example.invalid/v",
+        field_name="Seal-x",
+    )
+    page = _upload_page(scripted)
+    assert "含有可执行的主动内容" in page and "JavaScript 脚本" in page
+    assert "真实有效" not in page
+    assert _upload_api(scripted)["status"] == "active"
