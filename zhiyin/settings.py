@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "zhiyin.sealing",
     "zhiyin.portal",
     "zhiyin.oversight",
+    "axes",
+    "zhiyin.accounts",
 ]
 
 MIDDLEWARE = [
@@ -67,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "zhiyin.orgs.middleware.ContentSecurityPolicyMiddleware",
     "zhiyin.audit.middleware.AccessDeniedAuditMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "zhiyin.urls"
@@ -136,7 +139,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- People ---------------------------------------------------------------------------
 AUTH_USER_MODEL = "orgs.Person"
-AUTHENTICATION_BACKENDS = ["zhiyin.orgs.auth.PhoneOrUsernameBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked account or address is refused before its password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "zhiyin.orgs.auth.PhoneOrUsernameBackend",
+]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -150,6 +157,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+#: Login-failure handling (django-axes; see zhiyin/accounts/lockout.py): after this many
+#: wrong passwords the account, and separately the address they came from, is locked.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+#: How long a lockout lasts unless an admin clears it first.
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 30, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "zhiyin.accounts.lockout.login_name_canonical"
+AXES_CLIENT_IP_CALLABLE = "zhiyin.accounts.lockout.client_address"
+AXES_LOCKOUT_CALLABLE = "zhiyin.accounts.views.locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -6,6 +6,7 @@ from zhiyin.orgs.admin import site as admin_site
 
 urlpatterns = [
     path("", include("zhiyin.orgs.urls")),
+    path("", include("zhiyin.accounts.urls")),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("seals/", include("zhiyin.seals.urls")),
     path("catalog/", include("zhiyin.catalog.urls")),
