@@ -21,10 +21,11 @@ from django.urls import reverse
 from conftest import World, client_for
 from zhiyin.approvals.files import uploads_sweep
 from zhiyin.approvals.models import RequestDocument, SealRequest
-from zhiyin.approvals.services import api_token_create, seal_request_create
+from zhiyin.approvals.services import seal_request_create
 from zhiyin.approvals.tests.conftest import Catalog, pdf_bytes, pdf_upload
 from zhiyin.lib.tests.active_pdfs import ACTIVE_SAMPLES
 from zhiyin.orgs.errors import RuleViolation
+from zhiyin.orgs.tokens import api_token_create
 
 pytestmark = pytest.mark.django_db
 
