@@ -9,19 +9,42 @@ from django.utils.translation import gettext_lazy as _
 
 from zhiyin.seals.models import Seal
 
+#: Largest id a database row can have (a larger number is refused, never queried).
+MAX_ID = 2**63 - 1
+
+
+class _IdMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]  # generic in django-stubs
+    """Refuses values that are not row ids before querying: a 400-digit number would
+    otherwise reach the database and overflow its integer type."""
+
+    def _check_values(self, value: Any) -> Any:
+        for item in value:
+            text = str(item)
+            if not text.isdigit() or int(text) > MAX_ID:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": text[:20]},
+                )
+        return super()._check_values(value)  # type: ignore[misc]  # private in django-stubs
+
 
 class SealingForm(forms.Form):
     """The custodian's choices. The click position (``at.x``/``at.y`` from the page
     image) is read by the view, since it is not a named field."""
 
-    seals = forms.ModelMultipleChoiceField(
+    seals = _IdMultipleChoiceField(
         queryset=Seal.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         label=_("加盖的电子印章"),
         error_messages={"required": _("请至少选择一枚电子印章。")},
     )
-    document = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    page = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+    document = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1, max_value=MAX_ID
+    )
+    page = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=0, max_value=10_000
+    )
 
     def __init__(self, *args: Any, seals: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
