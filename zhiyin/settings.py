@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "zhiyin.oversight",
     "axes",
     "zhiyin.accounts",
+    "zhiyin.workspace",
 ]
 
 MIDDLEWARE = [
@@ -86,7 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "zhiyin.orgs.context_processors.nav",
+                "zhiyin.workspace.context_processors.menu",
             ],
         },
     },

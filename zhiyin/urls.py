@@ -5,6 +5,7 @@ from zhiyin.api import api
 from zhiyin.orgs.admin import site as admin_site
 
 urlpatterns = [
+    path("", include("zhiyin.workspace.urls")),
     path("", include("zhiyin.orgs.urls")),
     path("", include("zhiyin.accounts.urls")),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

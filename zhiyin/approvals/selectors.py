@@ -102,17 +102,31 @@ def requests_with_unseen_documents(*, person: Person, request_ids: list[int]) ->
     )
 
 
-def approved_for_custodian(*, access: Access) -> QuerySet[SealRequest]:
-    """Approved requests waiting for a custodian of the person's villages to seal them."""
+def custodian_requests_for(*, access: Access) -> QuerySet[SealRequest]:
+    """Approved requests in the person's custodian villages, including those the person
+    may not seal themselves (their own, or one they approved): the worklist says why."""
     village_ids = [g.village_id for g in access.grants if g.role == Role.CUSTODIAN and g.village_id]
     if not village_ids or access.person_id is None:
         return SealRequest.objects.none()
     return (
         SealRequest.objects.filter(village_id__in=village_ids, status="approved")
-        .exclude(applicant_id=access.person_id)
-        .exclude(steps__decisions__person_id=access.person_id)
         .select_related("matter", "village")
-        .order_by("decided_at")
+        .order_by("decided_at", "pk")
+    )
+
+
+def approved_for_custodian(*, access: Access) -> QuerySet[SealRequest]:
+    """Approved requests the person may seal: not their own, and not one they approved.
+    Their custodian confirmation is no approval (see `person_approved_request`)."""
+    if access.person_id is None:
+        return SealRequest.objects.none()
+    approved_by_me = StepDecision.objects.filter(person_id=access.person_id).exclude(
+        step__role=Role.CUSTODIAN
+    )
+    return (
+        custodian_requests_for(access=access)
+        .exclude(applicant_id=access.person_id)
+        .exclude(pk__in=approved_by_me.values("step__request_id"))
     )
 
 

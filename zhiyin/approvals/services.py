@@ -43,7 +43,7 @@ from zhiyin.approvals.selectors import person_approved_request
 from zhiyin.approvals.timelimits import step_deadline, step_duration
 from zhiyin.audit.services import audit_record
 from zhiyin.catalog.models import Matter
-from zhiyin.delivery.services import notify
+from zhiyin.delivery.services import notifications_close, notify
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Person, Role, RoleGrant, Village, VillageGroup
 from zhiyin.orgs.selectors import access_for
@@ -54,6 +54,12 @@ MAX_STAMP_COUNT = 99
 
 
 # --- helpers ---------------------------------------------------------------------------
+
+
+#: Notices that ask someone to decide a step; closed once the step is decided.
+TO_DECIDE_EVENTS = frozenset(
+    {"seal_request.step_activated", "seal_request.remind", "approval_step.overdue"}
+)
 
 
 def _link(request: SealRequest) -> str:
@@ -496,6 +502,11 @@ def _decide(*, request: SealRequest, by: Person, decision: str, comment: str) ->
     closes = decision != Decision.APPROVE or (
         step.decisions.filter(decision=Decision.APPROVE).count() >= step.approvers_needed
     )
+    # Before the next step's notices are written: they share the link. A step that still
+    # needs another approver stays on the others' lists.
+    notifications_close(
+        link=_link(request), events=TO_DECIDE_EVENTS, person_id=None if closes else by.pk
+    )
     if closes:
         step.status = StepStatus.DONE
         step.decision = decision
@@ -619,6 +630,7 @@ def seal_request_withdraw(*, request: SealRequest, by: Person, reason: str = "")
         request=request, round=request.round, status__in=[StepStatus.ACTIVE, StepStatus.WAITING]
     ).update(status=StepStatus.CANCELLED)
     request.status = RequestStatus.WITHDRAWN
+    notifications_close(link=_link(request), events=TO_DECIDE_EVENTS)
     request.outcome_comment = reason.strip()[:500]
     request.decided_at = timezone.now()
     request.save()
@@ -704,6 +716,11 @@ def seal_request_complete(*, request: SealRequest, by: Person) -> SealRequest:
         raise RuleViolation(_("审批过该申请的人不能为其用印（审用分离）。"))
     before = _data(request)
     request.status = RequestStatus.COMPLETED
+    notifications_close(
+        link=_link(request),
+        events={"seal_request.approved"},
+        exclude_person_id=request.applicant_id,
+    )
     request.completed_at = timezone.now()
     request.completed_by = by
     request.save()

@@ -13,7 +13,7 @@ import binascii
 import json
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -86,6 +86,24 @@ def notification_mark_read(*, person: Any, pk: int | None = None) -> int:
     if pk is not None:
         unread = unread.filter(pk=pk)
     return unread.update(read_at=timezone.now())
+
+
+def notifications_close(
+    *,
+    link: str,
+    events: Collection[str],
+    person_id: int | None = None,
+    exclude_person_id: int | None = None,
+) -> int:
+    """Mark read the unread 待办 notices (`events`) that point at `link`: the work they
+    announced was done (a step decided, a request withdrawn or sealed), by whoever did it.
+    The caller's transaction makes the close happen exactly when the change commits."""
+    notices = Notification.objects.filter(link=link, event__in=list(events), read_at__isnull=True)
+    if person_id is not None:
+        notices = notices.filter(person_id=person_id)
+    if exclude_person_id is not None:
+        notices = notices.exclude(person_id=exclude_person_id)
+    return notices.update(read_at=timezone.now())
 
 
 # --- Preferences ----------------------------------------------------------------------

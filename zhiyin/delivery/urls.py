@@ -19,6 +19,7 @@ urlpatterns = [
     ),
     path("notifications/", views.notification_list, name="notification_list"),
     path("notifications/read/", views.notification_read, name="notification_read"),
+    path("notifications/<int:pk>/", views.notification_open, name="notification_open"),
     path(
         "notifications/preferences/",
         views.notification_preferences,

@@ -8,7 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -102,6 +103,19 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         "delivery/notifications.html",
         {"notifications": notifications_for(person=person)[:100], "form": form},
     )
+
+
+@login_required
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Opening a notice marks it read and goes where it points (a page of this site only)."""
+    person = request_person(request)
+    notice = get_object_or_404(notifications_for(person=person), pk=pk)
+    notification_mark_read(person=person, pk=notice.pk)
+    if notice.link and url_has_allowed_host_and_scheme(
+        notice.link, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(notice.link)
+    return redirect("notification_list")
 
 
 @login_required

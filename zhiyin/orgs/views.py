@@ -5,14 +5,11 @@ Thin: parse, authorize through selectors, call a service, render.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -22,18 +19,14 @@ from zhiyin.audit.services import audit_record_standalone
 from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.forms import LoginForm, PasswordChangeForm
-from zhiyin.orgs.models import Role
 from zhiyin.orgs.selectors import (
-    bureaus_for,
-    districts_for,
     groups_for,
     officials_for,
     residents_for,
     village_get_for,
-    villages_for,
 )
 from zhiyin.orgs.services import person_password_change
-from zhiyin.seals.selectors import seals_for, seals_of_village
+from zhiyin.seals.selectors import seals_of_village
 
 
 class LoginView(auth_views.LoginView):
@@ -50,36 +43,6 @@ class LoginView(auth_views.LoginView):
         login = str(form.data.get("username", ""))[:50]
         audit_record_standalone(actor=None, action="person.login_failed", target_label=login)
         return super().form_invalid(form)
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """One page per person, with a section for each role they hold."""
-    access = request_access(request)
-    villages = villages_for(access=access)
-    context: dict[str, Any] = {
-        "access": access,
-        "grants": access.grants,
-        "districts": districts_for(access=access),
-        "villages": villages.annotate(
-            group_count=Count("groups", filter=Q(groups__retired_at__isnull=True), distinct=True),
-            resident_count=Count("residents", distinct=True),
-            custodian_count=Count(
-                "rolegrant_scoped",
-                filter=Q(
-                    rolegrant_scoped__role=Role.CUSTODIAN, rolegrant_scoped__revoked_at__isnull=True
-                ),
-                distinct=True,
-            ),
-        ).order_by("code")[:100],
-        "village_count": villages.count(),
-        "seals": seals_for(access=access).order_by("village__code", "kind")[:50],
-        "seal_count": seals_for(access=access).count(),
-        "bureaus": bureaus_for(access=access),
-        "is_resident": access.has_role(Role.RESIDENT),
-        "is_staff_person": bool(access.roles - {Role.RESIDENT}),
-    }
-    return render(request, "orgs/home.html", context)
 
 
 @login_required

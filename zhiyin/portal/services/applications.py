@@ -28,7 +28,7 @@ from zhiyin.approvals.services import (
 )
 from zhiyin.audit.services import audit_record
 from zhiyin.catalog.selectors import negative_list_check
-from zhiyin.delivery.services import notify
+from zhiyin.delivery.services import notifications_close, notify
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Person, Role, RoleGrant
 from zhiyin.orgs.selectors import access_for
@@ -283,6 +283,10 @@ def application_withdraw(*, application: Application, by: Person) -> Application
             reason=_("村民%(name)s本人在网上撤回申请。") % {"name": application.resident.real_name},
         )
     before = _data(application)
+    notifications_close(
+        link=reverse("portal_clerk_application", args=[application.pk]),
+        events={"application.to_handle"},
+    )
     application.status = ApplicationStatus.WITHDRAWN
     application.progress_key = "withdrawn"
     application.save()

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from zhiyin.approvals.files import files_atomic
@@ -20,6 +21,7 @@ from zhiyin.approvals.services import (
     seal_request_update,
 )
 from zhiyin.audit.services import audit_record
+from zhiyin.delivery.services import notifications_close
 from zhiyin.catalog.models import MatterCategory
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Person
@@ -139,6 +141,10 @@ def application_accept(
     application.comment = ""
     application.progress_key = _progress_key(request)
     application.save()
+    notifications_close(
+        link=reverse("portal_clerk_application", args=[application.pk]),
+        events={"application.to_handle"},
+    )
     _event(application, "accepted", _("村委会已受理，进入审批。"))
     audit_record(
         actor=by,

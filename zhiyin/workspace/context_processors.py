@@ -1,0 +1,25 @@
+"""The page frame's menu: the entries the person's roles may use, with their counts."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from zhiyin.orgs.auth import request_access
+from zhiyin.orgs.models import Person
+from zhiyin.workspace.menu import menu_for
+from zhiyin.workspace.selectors import counts_for
+
+
+def menu(request: HttpRequest) -> dict[str, object]:
+    """Reuses the request's `Access`, which the view usually computed already. Nothing for
+    anonymous pages (login, verification), so they stay one query light."""
+    user = getattr(request, "user", None)
+    if not isinstance(user, Person) or not user.is_authenticated:
+        return {}
+    access = request_access(request)
+    counts = counts_for(access=access, person=user)
+    entries = [
+        {"entry": e, "count": counts.get(e.count, 0), "active": request.path == e.url}
+        for e in menu_for(access)
+    ]
+    return {"menu": entries, "menu_counts": counts}

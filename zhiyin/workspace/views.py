@@ -1,0 +1,58 @@
+"""The home page (工作台): what waits for the person, then their roles and places."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from zhiyin.orgs.auth import request_access, request_person
+from zhiyin.orgs.models import Role
+from zhiyin.orgs.selectors import bureaus_for, districts_for, villages_for
+from zhiyin.seals.selectors import seals_for
+from zhiyin.workspace.menu import menu_for
+from zhiyin.workspace.selectors import worklist_for
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """One page per person: their worklist first, a section for each role they hold."""
+    access = request_access(request)
+    person = request_person(request)
+    is_staff_person = bool(access.roles - {Role.RESIDENT, Role.BUREAU_OFFICER})
+    context: dict[str, Any] = {
+        "access": access,
+        "grants": access.grants,
+        "worklist": worklist_for(access=access, person=person),
+        "menu_tiles": [e for e in menu_for(access) if e.key not in ("home", "password")],
+        "is_resident": access.has_role(Role.RESIDENT),
+        "is_staff_person": is_staff_person,
+    }
+    if is_staff_person:
+        villages = villages_for(access=access)
+        seals = seals_for(access=access)
+        context |= {
+            "districts": districts_for(access=access),
+            "villages": villages.annotate(
+                group_count=Count(
+                    "groups", filter=Q(groups__retired_at__isnull=True), distinct=True
+                ),
+                resident_count=Count("residents", distinct=True),
+                custodian_count=Count(
+                    "rolegrant_scoped",
+                    filter=Q(
+                        rolegrant_scoped__role=Role.CUSTODIAN,
+                        rolegrant_scoped__revoked_at__isnull=True,
+                    ),
+                    distinct=True,
+                ),
+            ).order_by("code")[:100],
+            "village_count": villages.count(),
+            "seals": seals.order_by("village__code", "kind")[:10],
+            "seal_count": seals.count(),
+            "bureaus": bureaus_for(access=access),
+        }
+    return render(request, "workspace/home.html", context)
