@@ -53,7 +53,7 @@ MENU: list[MenuEntry] = [
     MenuEntry("ask", _("问一问在哪办"), "portal_ask", frozenset({Role.RESIDENT})),
     MenuEntry(
         "inbox",
-        _("待审批"),
+        _("待办"),
         "inbox",
         frozenset({Role.GROUP_LEADER, Role.SECRETARY, Role.CUSTODIAN, Role.CLERK}),
         primary=True,

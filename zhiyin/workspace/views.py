@@ -27,7 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "access": access,
         "grants": access.grants,
         "worklist": worklist_for(access=access, person=person),
-        "menu_tiles": [e for e in menu_for(access) if e.key not in ("home", "password")],
+        "menu_tiles": [e for e in menu_for(access) if not e.primary and e.key != "password"],
         "is_resident": access.has_role(Role.RESIDENT),
         "is_staff_person": is_staff_person,
     }
