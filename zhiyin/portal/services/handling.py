@@ -21,8 +21,8 @@ from zhiyin.approvals.services import (
     seal_request_update,
 )
 from zhiyin.audit.services import audit_record
-from zhiyin.delivery.services import notifications_close
 from zhiyin.catalog.models import MatterCategory
+from zhiyin.delivery.services import notifications_close
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Person
 from zhiyin.portal.documents import application_pdf

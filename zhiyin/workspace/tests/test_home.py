@@ -10,7 +10,7 @@ from zhiyin.delivery.models import Notification
 from zhiyin.orgs.models import Role, RoleGrant
 from zhiyin.orgs.selectors import access_for
 from zhiyin.orgs.services import role_grant_create, role_grant_revoke
-from zhiyin.portal.services import application_accept
+from zhiyin.portal.services.handling import application_accept
 from zhiyin.portal.tests.conftest import Services
 from zhiyin.portal.tests.scenario import Day, day_in_the_village, personas
 from zhiyin.workspace.menu import MENU, MenuEntry, menu_add, menu_for
