@@ -412,3 +412,17 @@ STAFF_PLATFORM_WEBHOOK_SECRET = env_str("STAFF_PLATFORM_WEBHOOK_SECRET", "")
 
 # Resident portal: mirror seal-request progress onto applications (and tell residents).
 PERIODIC_TASKS.append(("zhiyin.portal.tasks.applications_sync", 60))
+
+# --- Oversight ------------------------------------------------------------------------
+#: Told of every new audit event inside its transaction (dotted paths of callables).
+AUDIT_SUBSCRIBERS: list[str] = env_list(
+    "AUDIT_SUBSCRIBERS", ["zhiyin.oversight.rules.on_audit_event"]
+)
+PERIODIC_TASKS.append(
+    ("zhiyin.oversight.tasks.warning_sweep", env_int("WARNING_SWEEP_SECONDS", 600, minimum=10))
+)
+#: Before the audit loader, so its checkpoint covers the demo warnings too.
+DEMO_LOADERS.insert(
+    DEMO_LOADERS.index("zhiyin.audit.demo.audit_demo_load"),
+    "zhiyin.oversight.demo.oversight_demo_load",
+)

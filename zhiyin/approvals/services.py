@@ -41,7 +41,7 @@ from zhiyin.approvals.models import (
 )
 from zhiyin.approvals.selectors import person_approved_request
 from zhiyin.approvals.timelimits import step_deadline, step_duration
-from zhiyin.audit.services import audit_record
+from zhiyin.audit.services import audit_record, audit_record_standalone
 from zhiyin.catalog.models import Matter
 from zhiyin.delivery.services import notifications_close, notify
 from zhiyin.orgs.errors import RuleViolation
@@ -244,7 +244,6 @@ def _activate(step: ApprovalStep, now: Any) -> None:
 # --- transitions -----------------------------------------------------------------------
 
 
-@files_atomic()
 def seal_request_create(
     *,
     by: Person,
@@ -259,7 +258,54 @@ def seal_request_create(
     documents: Sequence[UploadedFile] = (),
     attachments: Sequence[UploadedFile] = (),
 ) -> SealRequest:
-    """A clerk (or a custodian on a resident's behalf) drafts a request."""
+    """A clerk (or a custodian on a resident's behalf) drafts a request.
+
+    A refusal because of the negative list is recorded (`negative_list.refuse`, on the
+    village) after the refused draft rolled back: inspectors count how many
+    certificates residents were spared.
+    """
+    from zhiyin.catalog.selectors import NegativeListRefusal
+
+    try:
+        return _seal_request_create(
+            by=by,
+            village=village,
+            matter=matter,
+            seal=seal,
+            stamp_count=stamp_count,
+            place_of_use=place_of_use,
+            purpose=purpose,
+            on_behalf_of=on_behalf_of,
+            group=group,
+            documents=documents,
+            attachments=attachments,
+        )
+    except NegativeListRefusal as refusal:
+        audit_record_standalone(
+            actor=by,
+            action="negative_list.refuse",
+            target=village,
+            after={"item": refusal.item.name, "matter": matter.code},
+            scope=village.name,
+        )
+        raise
+
+
+@files_atomic()
+def _seal_request_create(
+    *,
+    by: Person,
+    village: Village,
+    matter: Matter,
+    seal: Seal,
+    stamp_count: int,
+    place_of_use: str,
+    purpose: str,
+    on_behalf_of: Person | None = None,
+    group: VillageGroup | None = None,
+    documents: Sequence[UploadedFile] = (),
+    attachments: Sequence[UploadedFile] = (),
+) -> SealRequest:
     if not _may_apply(by, village):
         raise RuleViolation(_("只有本村的经办人或印章管理员可以发起用印申请。"))
     resolved_group = _check_fields(
@@ -697,10 +743,35 @@ def seal_request_remind(*, request: SealRequest, by: Person) -> ApprovalStep:
     return step
 
 
-@transaction.atomic
+class DutiesConflict(RuleViolation):
+    """Someone who decided a step of a request tried to seal it (审用分离)."""
+
+
+def duties_attempt_record(*, request: SealRequest, by: Person) -> None:
+    """Record a refused attempt to seal a request one decided. The refused change rolled
+    back; the attempt itself stays on record as a signal for inspectors."""
+    audit_record_standalone(
+        actor=by,
+        action="seal_request.duties_refused",
+        target=request,
+        role=Role.CUSTODIAN,
+        scope=request.village.name,
+    )
+
+
 def seal_request_complete(*, request: SealRequest, by: Person) -> SealRequest:
     """A custodian records that the approved request was sealed or stamped. Neither the
-    applicant nor anyone who approved a step of it may be its custodian."""
+    applicant nor anyone who approved a step of it may be its custodian; an approver's
+    attempt is refused and recorded."""
+    try:
+        return _seal_request_complete(request=request, by=by)
+    except DutiesConflict:
+        duties_attempt_record(request=request, by=by)
+        raise
+
+
+@transaction.atomic
+def _seal_request_complete(*, request: SealRequest, by: Person) -> SealRequest:
     request = _locked(request)
     if request.status != RequestStatus.APPROVED:
         raise RuleViolation(_("只有已批准的申请才能用印。"))
@@ -713,7 +784,7 @@ def seal_request_complete(*, request: SealRequest, by: Person) -> SealRequest:
     if by.pk == request.applicant_id:
         raise RuleViolation(_("申请人不能为自己的申请用印，请由另一位印章管理员用印。"))
     if person_approved_request(request=request, person=by):
-        raise RuleViolation(_("审批过该申请的人不能为其用印（审用分离）。"))
+        raise DutiesConflict(_("审批过该申请的人不能为其用印（审用分离）。"))
     before = _data(request)
     request.status = RequestStatus.COMPLETED
     notifications_close(

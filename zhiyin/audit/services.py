@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from zhiyin.audit.context import current_request_context
 from zhiyin.audit.models import GENESIS_HASH, AuditEvent, Checkpoint
@@ -92,6 +95,21 @@ def _log_head() -> tuple[int, str] | None:
     return (int(row[0]), str(row[1])) if row else None
 
 
+@cache
+def _subscribers(paths: tuple[str, ...]) -> tuple[Callable[[AuditEvent], None], ...]:
+    return tuple(import_string(path) for path in paths)
+
+
+def audit_subscribers() -> tuple[Callable[[AuditEvent], None], ...]:
+    """The callables named in `settings.AUDIT_SUBSCRIBERS`, told of every new event.
+
+    This is how the log tells others without knowing them: a subscriber (the warning
+    rules of `oversight`) runs inside the same transaction, right after the insert, so
+    what it writes commits or rolls back with the change the event records.
+    """
+    return _subscribers(tuple(getattr(settings, "AUDIT_SUBSCRIBERS", ())))
+
+
 def audit_record(
     *,
     actor: Any,
@@ -130,6 +148,8 @@ def audit_record(
     )
     event.hash = event_hash(event)
     event.save(force_insert=True)
+    for subscriber in audit_subscribers():
+        subscriber(event)
     return event
 
 

@@ -81,13 +81,23 @@ def negative_list_match(text: str, *, district: District | None = None) -> Negat
     return None if key is None else NegativeListItem.objects.get(pk=key)
 
 
+class NegativeListRefusal(RuleViolation):
+    """A refusal because of the negative list; `item` is what was asked for, so callers
+    can record the refusal (inspectors count the certificates residents were spared)."""
+
+    def __init__(self, message: str, item: NegativeListItem) -> None:
+        super().__init__(message)
+        self.item = item
+
+
 def negative_list_check(text: str, district: District | None = None) -> None:
     """Refuse text that asks for a negative-list certificate, saying where to go instead."""
     item = negative_list_match(text, district=district)
     if item is not None:
-        raise RuleViolation(
+        raise NegativeListRefusal(
             _(
                 "“%(name)s”属于村（社区）不再出具的证明事项（负面清单）。%(reason)s 请改为：%(where)s"
             )
-            % {"name": item.name, "reason": item.reason, "where": item.where_instead}
+            % {"name": item.name, "reason": item.reason, "where": item.where_instead},
+            item,
         )

@@ -12,20 +12,30 @@ export and its proofs).
   duck-typed fields with `village_id`, `home_village_id`, `district_id`, so that oversight
   needs no import of the app that owns the object;
 - nobody else: `Http404`, as everywhere, so nobody learns that the object exists.
+
+Who sees warnings:
+
+- a district-wide inspector: every warning of their district;
+- a village inspector: their village's warnings;
+- a village's secretary: their own village's warnings, never another's;
+- everyone else (clerks, custodians, residents, bureaus, the public): none. The public
+  sees only the 村务公开 ledger, which carries no warnings' personal data.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.apps import apps
-from django.db.models import Model, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from django.http import Http404
 
 from zhiyin.audit.models import AuditEvent
 from zhiyin.audit.selectors import audit_event_get, audit_events_for
 from zhiyin.orgs.models import District, Person, Role, Village
 from zhiyin.orgs.selectors import Access
+from zhiyin.oversight.models import Warning, WarningRule, WarningState
 
 OVERSIGHT_ROLES = (Role.INSPECTOR, Role.ADMIN)
 #: Fields naming the person(s) an object belongs to, who may read its story.
@@ -110,3 +120,126 @@ def event_get_for(*, access: Access, seq: int) -> AuditEvent:
         raise Http404
     trace_target_get_for(access=access, target_type=event.target_type, target_id=event.target_id)
     return event
+
+
+# --- warnings --------------------------------------------------------------------------
+
+
+def _inspector_scope(access: Access) -> tuple[set[int], set[int]]:
+    districts: set[int] = set()
+    villages: set[int] = set()
+    for g in access.grants:
+        if g.role != Role.INSPECTOR or g.bureau_id is not None:
+            continue
+        if g.village_id is None:
+            districts.add(g.district_id)
+        elif g.group_id is None:
+            villages.add(g.village_id)
+    return districts, villages
+
+
+def _secretary_villages(access: Access) -> set[int]:
+    return {
+        g.village_id
+        for g in access.grants
+        if g.role == Role.SECRETARY and g.village_id is not None and g.group_id is None
+    }
+
+
+def is_inspector(access: Access) -> bool:
+    districts, villages = _inspector_scope(access)
+    return bool(districts or villages)
+
+
+def sees_warnings(access: Access) -> bool:
+    return is_inspector(access) or bool(_secretary_villages(access))
+
+
+def warnings_for(*, access: Access) -> QuerySet[Warning]:
+    if access.person_id is None:
+        return Warning.objects.none()
+    districts, villages = _inspector_scope(access)
+    villages |= _secretary_villages(access)
+    if not districts and not villages:
+        return Warning.objects.none()
+    return Warning.objects.filter(Q(district_id__in=districts) | Q(village_id__in=villages))
+
+
+def warning_get_for(*, access: Access, pk: int) -> Warning:
+    warning = (
+        warnings_for(access=access)
+        .select_related("rule", "village", "request__matter", "seal", "closed_by", "rectified_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if warning is None:
+        raise Http404
+    return warning
+
+
+def oversight_villages_for(*, access: Access) -> QuerySet[Village]:
+    """Villages whose statistics and ledgers a person may read: inspectors' and admins'
+    (district-wide: their districts; village grants: that village), and secretaries'
+    own village."""
+    districts: set[int] = set()
+    villages: set[int] = set()
+    for g in access.grants:
+        if g.bureau_id is not None:
+            continue
+        if g.role in (Role.INSPECTOR, Role.ADMIN):
+            if g.village_id is None:
+                districts.add(g.district_id)
+            elif g.group_id is None:
+                villages.add(g.village_id)
+        elif g.role == Role.SECRETARY and g.village_id is not None and g.group_id is None:
+            villages.add(g.village_id)
+    if access.person_id is None or not (districts or villages):
+        return Village.objects.none()
+    return Village.objects.filter(Q(district_id__in=districts) | Q(pk__in=villages))
+
+
+@dataclass(frozen=True)
+class WarningFilter:
+    village: int | None = None
+    rule: str = ""
+    state: str = ""
+    severity: str = ""
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+
+def warnings_filtered(*, access: Access, f: WarningFilter) -> QuerySet[Warning]:
+    qs = warnings_for(access=access)
+    if f.village:
+        qs = qs.filter(village_id=f.village)
+    if f.rule:
+        qs = qs.filter(rule__code=f.rule)
+    if f.state == "open":
+        qs = qs.filter(
+            state__in=[WarningState.RED, WarningState.YELLOW, WarningState.DISMISS_PENDING]
+        )
+    elif f.state:
+        qs = qs.filter(state=f.state)
+    if f.severity:
+        qs = qs.filter(severity=f.severity)
+    if f.start:
+        qs = qs.filter(raised_at__date__gte=f.start)
+    if f.end:
+        qs = qs.filter(raised_at__date__lte=f.end)
+    return qs
+
+
+def warning_counts(*, qs: QuerySet[Warning]) -> dict[str, dict[str, int]]:
+    """{state: {severity: n}} in one GROUP BY."""
+    counts: dict[str, dict[str, int]] = {}
+    for row in qs.order_by().values("state", "severity").annotate(n=Count("pk")):
+        counts.setdefault(row["state"], {})[row["severity"]] = row["n"]
+    return counts
+
+
+def rules_all() -> QuerySet[WarningRule]:
+    return WarningRule.objects.order_by("code")
+
+
+def warnings_of_request(*, access: Access, request_id: int) -> QuerySet[Warning]:
+    return warnings_for(access=access).filter(request_id=request_id).select_related("rule")

@@ -26,7 +26,11 @@ from django.utils.translation import gettext as _
 
 from zhiyin.approvals.models import RequestDocument, RequestStatus, SealRequest
 from zhiyin.approvals.selectors import person_approved_request
-from zhiyin.approvals.services import seal_request_complete
+from zhiyin.approvals.services import (
+    DutiesConflict,
+    duties_attempt_record,
+    seal_request_complete,
+)
 from zhiyin.audit.services import audit_record
 from zhiyin.catalog.models import MatterCategory, MatterTier
 from zhiyin.delivery.services import delivery_document_sealed
@@ -243,7 +247,6 @@ def _seal_one(
     return sealed
 
 
-@transaction.atomic
 def document_seal(
     *,
     request: SealRequest,
@@ -256,8 +259,24 @@ def document_seal(
     `position` is the seal centre chosen on the page preview; without it each document
     gets its template's recorded place, or the lower right of its last page. Further
     seals go to the left of the first, each an incremental signature of its own. For a
-    joint-seal matter the first custodian's call only records a confirmation.
+    joint-seal matter the first custodian's call only records a confirmation. An
+    approver's attempt to seal is refused and recorded (审用分离).
     """
+    try:
+        return _document_seal(request=request, seals=seals, by=by, position=position)
+    except DutiesConflict:
+        duties_attempt_record(request=request, by=by)
+        raise
+
+
+@transaction.atomic
+def _document_seal(
+    *,
+    request: SealRequest,
+    seals: Sequence[Seal],
+    by: Person,
+    position: pdfdoc.SealPosition | None,
+) -> SealingOutcome:
     request = (
         SealRequest.objects.select_for_update()
         .select_related("village", "matter", "seal", "applicant")
@@ -265,6 +284,10 @@ def document_seal(
     )
     refusal = sealing_refusal(request=request, by=by)
     if refusal:
+        if request.status == RequestStatus.APPROVED and person_approved_request(
+            request=request, person=by
+        ):
+            raise DutiesConflict(refusal)
         raise RuleViolation(refusal)
     ordered = _check_seals(request, seals)
     documents = sealable_documents(request)
