@@ -217,6 +217,11 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_complete": seal_request.status == "approved"
             and not is_applicant
             and Role.CUSTODIAN in access.roles_in_village(seal_request.village),
+            # The same people the trace page lets in: overseers of the village and the
+            # people the request belongs to.
+            "may_trace": person.pk in (seal_request.applicant_id, seal_request.on_behalf_of_id)
+            or access.village_wide(seal_request.village, Role.INSPECTOR)
+            or access.village_wide(seal_request.village, Role.ADMIN),
         },
     )
 

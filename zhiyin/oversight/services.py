@@ -9,6 +9,7 @@ SMS and staff-platform channels through `delivery.notify`).
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from collections.abc import Sequence
 from typing import Any
 from uuid import uuid4
@@ -16,7 +17,7 @@ from uuid import uuid4
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -206,16 +207,48 @@ def warning_raise(
     return warning
 
 
+_SWEEP_LOCK_CLASS = 0x7A79_7377  # "zysw"
+SWEEP_CHUNK = 1000
+
+
+def _sweep_lock(code: str) -> None:
+    """Serialize raising by one rule across workers (PostgreSQL: a transaction-scoped
+    advisory lock per rule; SQLite: the write transaction itself). The second worker
+    then finds the first one's warnings and adds none; the unique constraint stays the
+    last guard."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)",
+                [_SWEEP_LOCK_CLASS, zlib.crc32(code.encode()) & 0x7FFF_FFFF],
+            )
+
+
 def warning_sweep(*, now: dt.datetime | None = None) -> int:
-    """Run every enabled sweep rule; returns how many warnings this run raised. Each rule
-    runs in its own transaction, so one rule's failure does not undo another's."""
+    """Run every enabled sweep rule; returns how many warnings this run raised.
+
+    Findings are read first, those already raised are skipped in bulk, and each new one
+    is raised in a short transaction of its own, so the audit log (whose appends are
+    serialized) is held for one insert at a time, never for a whole sweep.
+    """
     moment = now or timezone.now()
     raised = 0
     for rule in warning_rules_enabled(list(SWEEP_RULES)):
-        with transaction.atomic():
-            for finding in SWEEP_RULES[rule.code](rule.parameters or {}, moment):
-                if warning_raise(rule=rule, finding=finding, now=moment) is not None:
-                    raised += 1
+        findings = list(SWEEP_RULES[rule.code](rule.parameters or {}, moment))
+        for start in range(0, len(findings), SWEEP_CHUNK):
+            chunk = findings[start : start + SWEEP_CHUNK]
+            known = set(
+                Warning.objects.filter(
+                    rule=rule, fact_key__in=[f.fact_key for f in chunk]
+                ).values_list("fact_key", flat=True)
+            )
+            for finding in chunk:
+                if finding.fact_key in known:
+                    continue
+                with transaction.atomic():
+                    _sweep_lock(rule.code)
+                    if warning_raise(rule=rule, finding=finding, now=moment) is not None:
+                        raised += 1
     return raised
 
 

@@ -25,6 +25,7 @@ from reportlab.platypus import (  # type: ignore[import-untyped]  # no stubs
 
 from zhiyin.audit.models import Checkpoint
 from zhiyin.lib import stamp
+from zhiyin.oversight.labels import action_name, role_name
 from zhiyin.oversight.selectors import TraceTarget
 from zhiyin.oversight.trace import TraceRow
 
@@ -62,8 +63,11 @@ def trace_pdf_build(
                 Paragraph(str(e.seq), body),
                 Paragraph(when, body),
                 Paragraph(row.since_previous or "—", body),
-                Paragraph(e.actor_name or _("系统"), body),
-                Paragraph(f"{e.action}<br/><font size=6>{e.hash}</font>", body),
+                Paragraph(
+                    (e.actor_name or _("系统")) + (f"（{role_name(e.role)}）" if e.role else ""),
+                    body,
+                ),
+                Paragraph(f"{action_name(e.action)}<br/><font size=6>{e.hash}</font>", body),
                 Paragraph(mark, body),
             ]
         )

@@ -13,7 +13,7 @@ from zhiyin.audit.selectors import checkpoint_latest
 from zhiyin.audit.services import audit_record_standalone
 from zhiyin.audit.signing import signing_key
 from zhiyin.orgs.auth import request_access, request_person
-from zhiyin.oversight.selectors import trace_events, trace_target_get_for
+from zhiyin.oversight.selectors import trace_events, trace_target_get_for, warnings_of_request
 from zhiyin.oversight.trace import trace_rows
 from zhiyin.oversight.trace_pdf import trace_pdf_build
 
@@ -24,11 +24,17 @@ def trace(request: HttpRequest, target_type: str, target_id: str) -> HttpRespons
     target = trace_target_get_for(access=access, target_type=target_type, target_id=target_id)
     checkpoint = checkpoint_latest()
     rows = trace_rows(list(trace_events(target=target)), checkpoint)
+    warnings = (
+        list(warnings_of_request(access=access, request_id=int(target.target_id)))
+        if target.target_type == "approvals.sealrequest" and target.target_id.isdigit()
+        else []
+    )
     return render(
         request,
         "oversight/trace.html",
         {
             "target": target,
+            "warnings": warnings,
             "rows": rows,
             "checkpoint": checkpoint,
             "vkey": signing_key().vkey if checkpoint is not None else "",

@@ -10,9 +10,9 @@ import pytest
 from django.db import transaction
 
 from zhiyin.approvals.tests.conftest import _media_in_tmp, catalog  # noqa: F401  # fixtures
-from zhiyin.audit.tests.conftest import _audit_key  # noqa: F401  # autouse: checkpoints' fixed key
 from zhiyin.audit.models import AuditEvent
 from zhiyin.audit.services import audit_record
+from zhiyin.audit.tests.conftest import _audit_key  # noqa: F401  # autouse: checkpoints' fixed key
 from zhiyin.oversight.models import Warning
 from zhiyin.oversight.services import starter_rules_install
 

@@ -178,3 +178,37 @@ def test_the_story_on_a_warning_page_uses_names_not_codes(
     )
     assert "发起用印申请" in html and "系统预警" in html
     assert "seal_request.submit" not in html and "warning.raise" not in html
+
+
+def test_the_trace_page_reads_in_words_and_links_the_warnings(
+    world: World, warnings: dict[str, Warning]
+) -> None:
+    warning = warnings["shuinan"]
+    client = client_for(world.inspector)
+    detail = client.get(f"/requests/{warning.request_id}/").content.decode()
+    trace_url = f"/audit/trace/approvals.sealrequest/{warning.request_id}/"
+    assert trace_url in detail
+    html = client.get(trace_url).content.decode()
+    assert "发起用印申请" in html and "提交用印申请" in html
+    assert "时间（北京时间）" in html
+    assert f"/oversight/warnings/{warning.pk}/" in html
+    assert ">seal_request.create<" not in html
+    # A group leader sees the request but not its trace: no link that would end in 404.
+    leader = client_for(world.sn_leader1).get(f"/requests/{warning.request_id}/").content.decode()
+    assert trace_url not in leader
+
+
+def test_role_names_replace_role_codes_in_the_trace(world: World, catalog: Catalog) -> None:
+    from zhiyin.approvals.services import seal_request_approve
+    from zhiyin.approvals.tests.conftest import view_documents
+
+    request = seal_request_submit(request=request_make(world, catalog.matter), by=world.sn_clerk)
+    view_documents(request, world.sn_leader1)
+    seal_request_approve(request=request, by=world.sn_leader1)
+    html = (
+        client_for(world.inspector)
+        .get(f"/audit/trace/approvals.sealrequest/{request.pk}/")
+        .content.decode()
+    )
+    assert "（村民小组长）" in html and "（group_leader）" not in html
+    assert "审批同意" in html
