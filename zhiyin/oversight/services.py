@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zhiyin.approvals.files import file_record_fields, upload_check
+from zhiyin.approvals.files import file_record_fields, files_atomic, upload_check
 from zhiyin.audit.services import audit_record
 from zhiyin.delivery.services import notify
 from zhiyin.orgs.errors import RuleViolation
@@ -310,7 +310,7 @@ def _state_data(warning: Warning) -> dict[str, Any]:
     return {"state": warning.state, "rule": warning.rule.code, "rule_version": warning.rule_version}
 
 
-@transaction.atomic
+@files_atomic()
 def warning_rectify(
     *, warning: Warning, by: Person, explanation: str, evidence: Sequence[UploadedFile] = ()
 ) -> Warning:
