@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "zhiyin.delivery",
     "zhiyin.approvals",
     "zhiyin.sealing",
+    "zhiyin.devices",
     "zhiyin.portal",
     "zhiyin.oversight",
     "axes",
@@ -426,3 +427,21 @@ DEMO_LOADERS.insert(
     DEMO_LOADERS.index("zhiyin.audit.demo.audit_demo_load"),
     "zhiyin.oversight.demo.oversight_demo_load",
 )
+# --- Smart seal terminals -------------------------------------------------------------
+#: A terminal whose clock differs from ours by more than this raises a clock_skew alarm.
+DEVICE_CLOCK_SKEW_SECONDS = env_int("DEVICE_CLOCK_SKEW_SECONDS", 120, minimum=1)
+#: Session messages (hello, poll, photo) further off than this are refused as stale.
+DEVICE_SESSION_WINDOW_SECONDS = env_int("DEVICE_SESSION_WINDOW_SECONDS", 3600, minimum=60)
+#: A terminal silent for this many hours raises an offline alarm.
+DEVICE_OFFLINE_HOURS = env_int("DEVICE_OFFLINE_HOURS", 24, minimum=1)
+#: Working days within which an emergency opening (先行用章) must be approved.
+DEVICE_EMERGENCY_APPROVE_DAYS = env_int("DEVICE_EMERGENCY_APPROVE_DAYS", 3, minimum=1)
+#: MQTT 5 broker for terminal fleets, e.g. mqtts://broker:8883; empty = HTTPS only.
+MQTT_URL = env_str("MQTT_URL", "")
+#: Client certificate, key and CA for the server's MQTT connection (PEM files).
+MQTT_CLIENT_CERT = env_str("MQTT_CLIENT_CERT", "")
+MQTT_CLIENT_KEY = env_str("MQTT_CLIENT_KEY", "")
+MQTT_CA_CERT = env_str("MQTT_CA_CERT", "")
+#: Topic prefix; a terminal uses <prefix>/dev/<serial>/...
+MQTT_TOPIC_PREFIX = env_str("MQTT_TOPIC_PREFIX", "zhiyin")
+PERIODIC_TASKS.append(("zhiyin.devices.tasks.devices_sweep", 60))

@@ -17,6 +17,8 @@ urlpatterns = [
     path("requests/", include("zhiyin.approvals.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin_site.urls),
+    path("api/devices/v1/", include("zhiyin.devices.urls_api")),
+    path("devices/", include("zhiyin.devices.urls")),
     path("api/", api.urls),
     path("", include("zhiyin.oversight.urls")),
     path("", include("zhiyin.delivery.urls")),

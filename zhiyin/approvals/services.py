@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhiyin.approvals.files import file_record_fields, files_atomic, upload_check
+from zhiyin.approvals.hooks import physical_stamping_url
 from zhiyin.approvals.models import (
     EDITABLE_STATUSES,
     PENDING_STATUSES,
@@ -759,22 +760,30 @@ def duties_attempt_record(*, request: SealRequest, by: Person) -> None:
     )
 
 
-def seal_request_complete(*, request: SealRequest, by: Person) -> SealRequest:
+def seal_request_complete(
+    *, request: SealRequest, by: Person, by_hand: bool = False
+) -> SealRequest:
     """A custodian records that the approved request was sealed or stamped. Neither the
     applicant nor anyone who approved a step of it may be its custodian; an approver's
-    attempt is refused and recorded."""
+    attempt is refused and recorded.
+
+    `by_hand` is the custodian ticking "stamped" for a physical seal: refused when that
+    seal is held in a smart seal terminal, whose own count completes the request.
+    """
     try:
-        return _seal_request_complete(request=request, by=by)
+        return _seal_request_complete(request=request, by=by, by_hand=by_hand)
     except DutiesConflict:
         duties_attempt_record(request=request, by=by)
         raise
 
 
 @transaction.atomic
-def _seal_request_complete(*, request: SealRequest, by: Person) -> SealRequest:
+def _seal_request_complete(*, request: SealRequest, by: Person, by_hand: bool) -> SealRequest:
     request = _locked(request)
     if request.status != RequestStatus.APPROVED:
         raise RuleViolation(_("只有已批准的申请才能用印。"))
+    if by_hand and physical_stamping_url(request):
+        raise RuleViolation(_("该印章存放在智能印章终端中，请在终端用印页面授权盖章。"))
     if (
         not RoleGrant.objects.active()
         .filter(person=by, role=Role.CUSTODIAN, village=request.village, group__isnull=True)

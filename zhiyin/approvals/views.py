@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhiyin.approvals.forms import DecisionForm, SealRequestForm, WithdrawForm
+from zhiyin.approvals.hooks import physical_stamping_url, request_panels
 from zhiyin.approvals.models import SealRequest
 from zhiyin.approvals.selectors import (
     approved_for_custodian,
@@ -214,6 +215,8 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "documents": seal_request.documents.all(),
             "attachments": seal_request.attachments.all(),
             "is_applicant": is_applicant,
+            "terminal_url": physical_stamping_url(seal_request),
+            "panels": request_panels(request, seal_request),
             "can_complete": seal_request.status == "approved"
             and not is_applicant
             and Role.CUSTODIAN in access.roles_in_village(seal_request.village),
@@ -286,7 +289,12 @@ def request_remind(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def request_complete(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, lambda r, p: seal_request_complete(request=r, by=p), _("已登记用印。"))
+    return _act(
+        request,
+        pk,
+        lambda r, p: seal_request_complete(request=r, by=p, by_hand=True),
+        _("已登记用印。"),
+    )
 
 
 @login_required

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
@@ -302,3 +302,71 @@ def kek_derive_development(secret: str) -> bytes:
     return HKDF(
         algorithm=hashes.SHA256(), length=32, salt=b"zhiyin-seal-kek", info=b"development"
     ).derive(secret.encode("utf-8"))
+
+
+def device_cert_issue(
+    *,
+    ca_key: ec.EllipticCurvePrivateKey,
+    ca_cert: x509.Certificate,
+    public_key: ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey,
+    common_name: str,
+    organization: str,
+    valid_days: int = 5 * 365,
+    server_names: Iterable[str] = (),
+    now: dt.datetime | None = None,
+) -> x509.Certificate:
+    """A certificate for a smart seal terminal's own key (the terminal keeps the private
+    half), issued by the district's *device* CA — never the seal CA, so a terminal's key
+    can never pass for an electronic seal.
+
+    The common name is the terminal's serial: MQTT brokers use it as the user name
+    (``use_identity_as_username``) and the topic ACL is written per serial. With
+    ``server_names`` the same CA issues the broker's TLS server certificate and the
+    server-side consumer's client certificate.
+    """
+    import ipaddress
+
+    now = now or _utcnow()
+    ca_ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    names = list(server_names)
+    usages = [ExtendedKeyUsageOID.CLIENT_AUTH]
+    if names:
+        usages.append(ExtendedKeyUsageOID.SERVER_AUTH)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(common_name=common_name, organization=organization))
+        .issuer_name(ca_cert.subject)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(min(now + dt.timedelta(days=valid_days), ca_cert.not_valid_after_utc))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
+        )
+    )
+    if names:
+        alt: list[x509.GeneralName] = []
+        for name in names:
+            try:
+                alt.append(x509.IPAddress(ipaddress.ip_address(name)))
+            except ValueError:
+                alt.append(x509.DNSName(name))
+        builder = builder.add_extension(x509.SubjectAlternativeName(alt), critical=False)
+    return builder.sign(ca_key, hashes.SHA256())

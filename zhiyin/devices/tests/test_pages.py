@@ -1,0 +1,106 @@
+"""Terminal pages: who sees what (anonymous, wrong role, another village, in scope), the
+custodian's authorize flow with the second custodian's confirmation, and the request
+page's stamps with photos."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from conftest import client_for
+from zhiyin.devices.models import AuthorizationStatus, StampAuthorization
+from zhiyin.devices.services import stamp_authorization_create
+from zhiyin.devices.tests.conftest import Terminal, approved
+
+
+def test_the_device_list_follows_scope(terminal: Terminal) -> None:
+    world = terminal.world
+    url = reverse("device_list")
+    assert client_for(None).get(url).status_code == 302
+    assert client_for(world.sn_clerk).get(url).status_code == 404
+    assert "ZY-SN-01" not in client_for(world.bl_admin).get(url).content.decode()
+    for person in (world.sn_admin, world.inspector, world.district_admin, world.sn_custodian1):
+        page = client_for(person).get(url)
+        assert page.status_code == 200 and "ZY-SN-01" in page.content.decode()
+
+
+def test_the_device_page_follows_scope(terminal: Terminal) -> None:
+    world = terminal.world
+    url = reverse("device_detail", args=[terminal.device.pk])
+    assert client_for(None).get(url).status_code == 302
+    assert client_for(world.sn_clerk).get(url).status_code == 404
+    assert client_for(world.bl_admin).get(url).status_code == 404
+    page = client_for(world.inspector).get(url)
+    assert page.status_code == 200 and "水南村智能印章终端" in page.content.decode()
+    assert "先行开启" not in page.content.decode()  # inspectors do not open terminals
+    assert "先行开启" in client_for(world.sn_custodian1).get(url).content.decode()
+
+
+def test_a_custodian_authorizes_on_the_request_page_and_a_second_confirms(
+    terminal: Terminal,
+) -> None:
+    world = terminal.world
+    request = approved(terminal, stamp_count=2, joint=True)
+    detail = client_for(world.sn_custodian1).get(reverse("seal_request_detail", args=[request.pk]))
+    assert reverse("device_request", args=[request.pk]) in detail.content.decode()
+    assert "登记已加盖实物印章" not in detail.content.decode()
+    url = reverse("device_request_authorize", args=[request.pk])
+    assert client_for(world.bl_admin).post(url, {"hours": "2"}).status_code == 404
+    client_for(world.sn_secretary).post(url, {"hours": "2"})
+    assert not StampAuthorization.objects.exists()
+    refused = client_for(world.sn_custodian1).post(url, {"hours": "999"}, follow=True)
+    assert "请选择授权时长" in refused.content.decode() and not StampAuthorization.objects.exists()
+    client_for(world.sn_custodian1).post(url, {"hours": "2"})
+    authorization = StampAuthorization.objects.get()
+    assert authorization.status == AuthorizationStatus.PENDING
+    page = client_for(world.sn_custodian2).get(reverse("device_request", args=[request.pk]))
+    assert "第二位管理员确认开启" in page.content.decode()
+    confirm = reverse("device_authorization_confirm", args=[authorization.pk])
+    client_for(world.sn_custodian1).post(confirm)
+    authorization.refresh_from_db()
+    assert authorization.status == AuthorizationStatus.PENDING
+    client_for(world.sn_custodian2).post(confirm)
+    authorization.refresh_from_db()
+    assert authorization.status == AuthorizationStatus.ACTIVE
+
+
+def test_only_the_village_custodians_see_the_one_time_code(terminal: Terminal) -> None:
+    world = terminal.world
+    request = approved(terminal, stamp_count=1)
+    authorization = stamp_authorization_create(
+        request=request, by=world.sn_custodian1, not_after=timezone.now() + dt.timedelta(hours=1)
+    )
+    url = reverse("device_authorization_sheet", args=[authorization.pk])
+    page = client_for(world.sn_custodian2).get(url)
+    assert page.status_code == 200 and authorization.code in page.content.decode()
+    assert "data:image/png;base64," in page.content.decode()
+    for person in (world.inspector, world.sn_admin, world.bl_admin):
+        assert client_for(person).get(url).status_code == 404
+    stamping = client_for(world.inspector).get(reverse("device_request", args=[request.pk]))
+    assert stamping.status_code == 200 and authorization.code not in stamping.content.decode()
+
+
+@pytest.mark.parametrize("person", ["sn_clerk", "inspector", "sn_resident_none"])
+def test_the_request_page_shows_each_stamp_with_its_photo(terminal: Terminal, person: str) -> None:
+    world = terminal.world
+    request = approved(terminal, stamp_count=2)
+    authorization = stamp_authorization_create(
+        request=request, by=world.sn_custodian1, not_after=timezone.now() + dt.timedelta(hours=1)
+    )
+    terminal.local.sync(terminal.sim)
+    terminal.sim.stamp(authorization.code, operator="符姐", transport=terminal.local)
+    terminal.sim.stamp(authorization.code, operator="符姐", transport=terminal.local)
+    viewer = getattr(world, person, None)
+    page = client_for(viewer).get(reverse("seal_request_detail", args=[request.pk]))
+    if viewer is None:
+        assert page.status_code == 302
+        return
+    html = page.content.decode()
+    assert html.count('class="stamp-photo"') == 2 and "已授权" in html
+    photo_url = reverse("device_photo", args=[request.stamps.first().photo_sha256])  # type: ignore[union-attr]
+    photo = client_for(viewer).get(photo_url)
+    assert photo.status_code == 200 and photo["Content-Type"] == "image/png"
+    assert client_for(world.bl_clerk).get(photo_url).status_code == 404
