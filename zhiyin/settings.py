@@ -253,6 +253,7 @@ WORKER_DUTIES: list[str] = [
     "zhiyin.worker.duties.periodic_tasks",
     "zhiyin.worker.duties.stale_claims",
     "zhiyin.worker.duties.prune_finished",
+    "zhiyin.devices.duties.mqtt_bridge",  # only when MQTT_URL is set
 ]
 #: Who is told when background work stops (a function returning people).
 WORKER_ALERT_RECIPIENTS = "zhiyin.orgs.selectors.district_admins_everywhere"
@@ -286,6 +287,7 @@ DEMO_LOADERS: list[str] = [
     "zhiyin.portal.demo.portal_demo_load",
     "zhiyin.approvals.demo.approvals_demo_load",
     "zhiyin.sealing.demo.sealing_demo_load",
+    "zhiyin.devices.demo.devices_demo_load",
     "zhiyin.audit.demo.audit_demo_load",
 ]
 

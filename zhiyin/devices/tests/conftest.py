@@ -1,14 +1,13 @@
 """Fixtures for the terminal tests: 水南村's terminal ZY-SN-01 holding the committee seal
 (slot ``committee``), enrolled by the real simulator, and approved requests for it.
 
-`Local` is a transport for the simulator that calls the ingest services directly (same
-messages, no network), for the many rule tests; the HTTPS and MQTT tests run the same
+`Local` (the app's in-process transport) hands the simulator's messages to the ingest
+services directly, for the many rule tests; the HTTPS and MQTT tests run the same
 simulator against a real TLS server and a real Mosquitto broker.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,53 +25,14 @@ from zhiyin.approvals.tests.conftest import (  # noqa: F401  # fixtures used by 
     request_make,
     view_documents,
 )
-from zhiyin.devices import ingest
+from zhiyin.devices.local import LocalTransport
 from zhiyin.devices.models import SealDevice
-from zhiyin.devices.services import device_enrol, device_register
+from zhiyin.devices.services import device_register
 
 __all__ = ["Local", "Terminal", "approved", "register_terminal", "sim"]
 
 
-class Local(sim.Transport):
-    """The simulator talking to the services in-process."""
-
-    def enrol(self, device: sim.Device, code: str) -> None:
-        _registered, certificate, ca_certificate = device_enrol(message=device.enrol_message(code))
-        device.enrolled({"certificate": certificate, "ca_certificate": ca_certificate})
-
-    def hello(self, device: sim.Device) -> dict[str, Any]:
-        answer = ingest.hello_record(message=device.session_message("hello", device.hello_body()))
-        device.acknowledged(answer["ack"])
-        return answer
-
-    def send(self, device: sim.Device, events: list[dict[str, Any]]) -> dict[str, Any]:
-        answer = ingest.events_ingest(messages=events).as_dict()
-        device.acknowledged(answer["ack"])
-        return answer
-
-    def upload_photos(self, device: sim.Device) -> None:
-        for sha, data in device.photos_pending():
-            ingest.photo_store(
-                message=device.session_message("photo", {"sha256": sha}),
-                sha256=sha,
-                data=data,
-                content_type="image/png",
-            )
-            device.photo_uploaded(sha)
-
-    def poll(self, device: sim.Device) -> int:
-        registered, after = ingest.poll_authenticate(
-            device.session_message("poll", {"after": device.state["command_seq"], "wait": 0})
-        )
-        commands = [json.loads(text) for text in ingest.commands_after(registered, after)]
-        return sum(1 for c in commands if device.apply_command(c))
-
-    def sync(self, device: sim.Device) -> None:
-        self.upload_photos(device)
-        if device.state["queue"]:
-            self.send(device, list(device.state["queue"]))
-        if self.poll(device) and device.state["queue"]:
-            self.send(device, list(device.state["queue"]))
+Local = LocalTransport
 
 
 @dataclass
@@ -109,11 +69,14 @@ def terminal(world: World, catalog: Catalog, tmp_path: Path) -> Terminal:  # noq
     return Terminal(world, catalog, device, simulated, local, path)
 
 
-def approved(terminal: Terminal, *, stamp_count: int = 3, joint: bool = False) -> SealRequest:
+def approved(
+    terminal: Terminal, *, stamp_count: int = 3, joint: bool = False, seal: Any = None
+) -> SealRequest:
     """A request for the committee seal, raised by the clerk and approved."""
     world, matters = terminal.world, terminal.catalog
     matter = matters.joint_matter if joint else matters.matter
-    request = request_make(world, matter, stamp_count=stamp_count)
+    extra = {"seal": seal} if seal is not None else {}
+    request = request_make(world, matter, stamp_count=stamp_count, **extra)
     seal_request_submit(request=request, by=world.sn_clerk)
     approvers = [world.sn_secretary] if joint else [world.sn_leader1, world.sn_secretary]
     for person in approvers:

@@ -1,0 +1,166 @@
+"""The simulator over MQTT 5 through a real Mosquitto (mutual TLS with device
+certificates, per-device ACL) and the server's bridge: the grant arrives with a message
+expiry, stamps complete the request, a replay is stored once, offline events replay in
+order, and a terminal cannot publish or subscribe under another terminal's topics."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from django.utils import timezone
+from paho.mqtt.enums import CallbackAPIVersion
+
+from zhiyin.approvals.models import RequestStatus
+from zhiyin.devices.models import DeviceCommand, DeviceEvent, StampEvent
+from zhiyin.devices.services import stamp_authorization_create
+from zhiyin.devices.tests.conftest import Terminal, approved, register_terminal, sim
+from zhiyin.devices.tests.servers import Broker, bridge_running, https_server, mosquitto
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def broker(terminal: Terminal, tmp_path: Path) -> Any:
+    with mosquitto(terminal.world.district, tmp_path / "broker") as running:
+        yield running
+
+
+def _wait(condition: Any, seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_grant_reaches_the_terminal_and_its_stamps_complete_the_request_over_mqtt(
+    terminal: Terminal, broker: Broker, tmp_path: Path
+) -> None:
+    with https_server(terminal.world.district, tmp_path / "tls") as https, bridge_running(broker):
+        photos = sim.HttpsTransport(https.url, https.cafile)
+        transport = sim.MqttTransport(broker.url, terminal.sim, broker.cafile, photos=photos)
+        try:
+            transport.hello(terminal.sim)
+            request = approved(terminal, stamp_count=2)
+            authorization = stamp_authorization_create(
+                request=request,
+                by=terminal.world.sn_custodian1,
+                not_after=timezone.now() + dt.timedelta(hours=1),
+            )
+            assert transport.commands_received.wait(10)
+            assert str(authorization.pk) in terminal.sim.state["grants"]
+            assert DeviceCommand.objects.get(authorization=authorization).published_at is not None
+            terminal.sim.stamp(authorization.code, operator="符姐", transport=transport)
+            terminal.sim.stamp(authorization.code, operator="符姐", transport=transport)
+            assert _wait(
+                lambda: (
+                    request.__class__.objects.get(pk=request.pk).status == RequestStatus.COMPLETED
+                )
+            )
+            assert [s.status for s in StampEvent.objects.all()] == ["authorized", "authorized"]
+            assert all(e.via == "mqtt" for e in DeviceEvent.objects.all())
+            assert terminal.sim.state["queue"] == []
+            # a replayed batch is stored once
+            stored = DeviceEvent.objects.count()
+            event = DeviceEvent.objects.order_by("pk").first()
+            assert event is not None
+            transport.ack_received.clear()
+            transport.publish(transport.base + "/evt", {"events": [json.loads(event.message)]})
+            assert transport.ack_received.wait(10)
+            assert transport.acks[-1]["results"][0]["status"] == "duplicate"
+            assert DeviceEvent.objects.count() == stored
+        finally:
+            transport.close()
+
+
+def test_an_offline_terminal_gets_its_grant_and_replays_in_order_on_reconnect(
+    terminal: Terminal, broker: Broker
+) -> None:
+    with bridge_running(broker):
+        request = approved(terminal, stamp_count=1)
+        authorization = stamp_authorization_create(
+            request=request,
+            by=terminal.world.sn_custodian1,
+            not_after=timezone.now() + dt.timedelta(hours=1),
+        )
+        assert _wait(lambda: DeviceCommand.objects.filter(published_at__isnull=False).exists())
+        # the terminal was offline when the grant went out: hello brings it again
+        transport = sim.MqttTransport(broker.url, terminal.sim, broker.cafile)
+        try:
+            transport.hello(terminal.sim)
+            assert transport.commands_received.wait(10)
+            terminal.sim.state["offline"] = True
+            terminal.sim.stamp(authorization.code, operator="符姐")
+            terminal.sim.alarm("unlock_too_long")
+            assert not StampEvent.objects.exists()
+            terminal.sim.state["offline"] = False
+            transport.sync(terminal.sim)
+            assert _wait(lambda: StampEvent.objects.filter(status="authorized").exists())
+            seqs = list(DeviceEvent.objects.order_by("pk").values_list("seq", flat=True))
+            assert seqs == sorted(seqs) and terminal.sim.state["queue"] == []
+            assert terminal.device.alarms.filter(kind="unlock_too_long").exists()
+            assert not terminal.device.alarms.filter(kind="sequence_gap").exists()
+        finally:
+            transport.close()
+
+
+def test_a_terminal_cannot_use_another_terminals_topics(
+    terminal: Terminal, broker: Broker, tmp_path: Path
+) -> None:
+    _, code = register_terminal(
+        terminal.world, serial="ZY-SN-02", seal=terminal.world.sn_group1_seal
+    )
+    other = sim.Device.create(str(tmp_path / "other.json"), "ZY-SN-02")
+    terminal.local.enrol(other, code)
+    with bridge_running(broker):
+        intruder = sim.MqttTransport(broker.url, other, broker.cafile)
+        try:
+            # publish an event of its own, signed by itself, under ZY-SN-01's topic
+            forged = other.event("state", {"ink": 1})
+            info = intruder.publish("zhiyin/dev/ZY-SN-01/evt", {"events": [forged]})
+            assert _wait(lambda: info.mid in intruder.last_puback)
+            assert intruder.last_puback[info.mid].value == 0x87  # not authorized
+            # and cannot read ZY-SN-01's commands: Mosquitto grants the subscription but
+            # checks the read ACL on delivery, so nothing ever arrives
+            received: list[str] = []
+            intruder.client.on_message = lambda client, userdata, message: received.append(
+                message.topic
+            )
+            subscribed = threading.Event()
+            intruder.client.on_subscribe = lambda *args: subscribed.set()
+            intruder.client.subscribe("zhiyin/dev/ZY-SN-01/cmd", qos=1)
+            assert subscribed.wait(10)
+            request = approved(terminal, stamp_count=1)
+            stamp_authorization_create(
+                request=request,
+                by=terminal.world.sn_custodian1,
+                not_after=timezone.now() + dt.timedelta(hours=1),
+            )
+            assert _wait(lambda: DeviceCommand.objects.filter(published_at__isnull=False).exists())
+            time.sleep(0.5)
+            assert received == []
+            assert not DeviceEvent.objects.exists()
+        finally:
+            intruder.close()
+
+
+def test_the_broker_refuses_a_client_without_a_device_certificate(broker: Broker) -> None:
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="anon", protocol=mqtt.MQTTv5)
+    client.tls_set(ca_certs=broker.cafile)
+    accepted = threading.Event()
+    client.on_connect = lambda c, u, f, reason, p: accepted.set() if not reason.is_failure else None
+    try:
+        client.connect("127.0.0.1", int(broker.url.rsplit(":", 1)[1]))
+        client.loop_start()
+    except OSError:
+        pass  # refused during the TLS handshake (TLS 1.2)
+    assert not accepted.wait(3)  # TLS 1.3 refuses just after it
+    client.loop_stop()
