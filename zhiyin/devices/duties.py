@@ -5,14 +5,16 @@ them (MQTT 5 shared subscription), and each command is claimed once before publi
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from django.conf import settings
 
 from zhiyin.devices.mqtt import Bridge, bridge_from_settings
-from zhiyin.worker.loop import Duty, Worker
 
 
-class MqttBridgeDuty(Duty):
+class MqttBridgeDuty:
+    """Shaped like `zhiyin.worker.loop.Duty` (devices does not import the worker app)."""
+
     name = "mqtt_bridge"
     every = 5.0
 
@@ -20,7 +22,7 @@ class MqttBridgeDuty(Duty):
         self.bridge: Bridge | None = None
         self.thread: threading.Thread | None = None
 
-    def start(self, worker: Worker) -> None:
+    def start(self, worker: Any) -> None:
         self.bridge = bridge_from_settings(client_id=f"zhiyin-server-{worker.worker_id}"[:64])
         self.bridge.start()
         self._publisher()
@@ -30,7 +32,7 @@ class MqttBridgeDuty(Duty):
         self.thread = threading.Thread(target=self.bridge.run, daemon=True, name="mqtt-commands")
         self.thread.start()
 
-    def run(self, worker: Worker) -> None:
+    def run(self, worker: Any) -> None:
         """Restart the command publisher if it died; paho reconnects the socket itself."""
         if self.thread is not None and not self.thread.is_alive():
             self._publisher()
@@ -42,5 +44,5 @@ class MqttBridgeDuty(Duty):
             self.thread.join(5)
 
 
-def mqtt_bridge() -> Duty | None:
+def mqtt_bridge() -> MqttBridgeDuty | None:
     return MqttBridgeDuty() if settings.MQTT_URL else None

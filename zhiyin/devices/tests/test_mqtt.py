@@ -164,3 +164,36 @@ def test_the_broker_refuses_a_client_without_a_device_certificate(broker: Broker
         pass  # refused during the TLS handshake (TLS 1.2)
     assert not accepted.wait(3)  # TLS 1.3 refuses just after it
     client.loop_stop()
+
+
+def test_run_worker_bridges_mqtt_when_mqtt_url_is_set(
+    terminal: Terminal, broker: Broker, settings: Any
+) -> None:
+    from zhiyin.devices.duties import mqtt_bridge
+
+    assert mqtt_bridge() is None  # no MQTT_URL: no duty
+    settings.MQTT_URL = broker.url
+    settings.MQTT_CA_CERT = broker.cafile
+    settings.MQTT_CLIENT_CERT = str(broker.folder / "server.pem")
+    settings.MQTT_CLIENT_KEY = str(broker.folder / "server.key")
+    duty = mqtt_bridge()
+    assert duty is not None
+
+    class FakeWorker:
+        worker_id = "test-worker"
+
+    duty.start(FakeWorker())
+    transport = sim.MqttTransport(broker.url, terminal.sim, broker.cafile)
+    try:
+        transport.hello(terminal.sim)
+        assert transport.acks and "server_time" in transport.acks[-1]
+        request = approved(terminal, stamp_count=1)
+        stamp_authorization_create(
+            request=request,
+            by=terminal.world.sn_custodian1,
+            not_after=timezone.now() + dt.timedelta(hours=1),
+        )
+        assert transport.commands_received.wait(10)
+    finally:
+        transport.close()
+        duty.stop()
