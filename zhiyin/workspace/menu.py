@@ -69,6 +69,12 @@ MENU: list[MenuEntry] = [
     MenuEntry("requests", _("用印申请"), "seal_request_list", STAFF),
     MenuEntry("sealing", _("盖章"), "sealing_index", frozenset({Role.CUSTODIAN}), count="to_seal"),
     MenuEntry("seals", _("印章登记"), "seal_list", STAFF),
+    MenuEntry(
+        "devices",
+        _("印章终端"),
+        "device_list",
+        frozenset({Role.ADMIN, Role.INSPECTOR, Role.CUSTODIAN}),
+    ),
     MenuEntry("matters", _("事项目录"), "matter_list", STAFF),
     MenuEntry("negative", _("负面清单"), "negative_list", STAFF | {Role.RESIDENT}),
     MenuEntry(

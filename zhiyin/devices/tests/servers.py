@@ -141,7 +141,7 @@ def bridge_running(broker: Broker) -> Iterator[Bridge]:
         keyfile=str(broker.folder / "server.key"),
     )
     bridge.start()
-    thread = threading.Thread(target=bridge.run, kwargs={"interval": 0.05}, daemon=True)
+    thread = threading.Thread(target=bridge.run, daemon=True)  # the production interval
     thread.start()
     try:
         yield bridge

@@ -104,3 +104,16 @@ def test_the_request_page_shows_each_stamp_with_its_photo(terminal: Terminal, pe
     photo = client_for(viewer).get(photo_url)
     assert photo.status_code == 200 and photo["Content-Type"] == "image/png"
     assert client_for(world.bl_clerk).get(photo_url).status_code == 404
+
+
+def test_the_terminal_pages_speak_english_too(terminal: Terminal) -> None:
+    from django.utils import translation
+
+    request = approved(terminal, stamp_count=1)
+    client = client_for(terminal.world.sn_custodian1)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("device_request", args=[request.pk])).content.decode()
+    translation.activate("zh-hans")
+    assert "Terminal stamping" in page and "Authorize and open the terminal" in page
+    detail = client.get(reverse("seal_request_detail", args=[request.pk])).content.decode()
+    assert "Authorize stamping on the smart seal terminal" in detail
