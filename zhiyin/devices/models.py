@@ -295,7 +295,11 @@ class StampEvent(models.Model):
         related_name="stamps",
     )
     request = models.ForeignKey(
-        SealRequest, on_delete=models.PROTECT, null=True, blank=True, related_name="stamps"
+        SealRequest,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="stamp_events",
     )
     status = models.CharField(_("判定"), max_length=16, choices=StampStatus.choices)
     operator = models.CharField(_("盖章人"), max_length=60, blank=True)

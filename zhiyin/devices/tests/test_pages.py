@@ -100,7 +100,7 @@ def test_the_request_page_shows_each_stamp_with_its_photo(terminal: Terminal, pe
         return
     html = page.content.decode()
     assert html.count('class="stamp-photo"') == 2 and "已授权" in html
-    photo_url = reverse("device_photo", args=[request.stamps.first().photo_sha256])  # type: ignore[union-attr]
+    photo_url = reverse("device_photo", args=[request.stamp_events.first().photo_sha256])  # type: ignore[union-attr]
     photo = client_for(viewer).get(photo_url)
     assert photo.status_code == 200 and photo["Content-Type"] == "image/png"
     assert client_for(world.bl_clerk).get(photo_url).status_code == 404
