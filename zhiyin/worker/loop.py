@@ -74,6 +74,18 @@ class Backoff:
         self.failures = 0
 
 
+def connections_reset() -> None:
+    """Drop this thread's connection and, with a PostgreSQL pool, every idle connection the
+    pool holds that is dead: after a database restart they all are, and the pool would
+    otherwise find them one by one, waiting 1 s, 2 s, 4 s … between them."""
+    with contextlib.suppress(Exception):  # a dead connection may refuse to close
+        connection.close()
+    pool = getattr(connection, "pool", None)
+    if pool is not None:
+        with contextlib.suppress(Exception):
+            pool.check()
+
+
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".strip()[:500]
 
@@ -117,6 +129,8 @@ class Worker:
             finally:
                 with contextlib.suppress(Exception):  # a dead connection may refuse to close
                     connection.close()
+                if failing:
+                    connections_reset()
 
     # --- the loop ------------------------------------------------------------------------
     def _retrying(self, what: str, action: Callable[[], Any]) -> Any:
@@ -139,15 +153,15 @@ class Worker:
     def _wait_out(self, what: str, exc: BaseException, backoff: Backoff) -> None:
         delay = backoff.next()
         logger.warning(
-            "worker %s: database unavailable while %s (%s); retrying in %.0f s",
+            "worker %s: %s while %s (%s); retrying in %.0f s",
             self.worker_id,
+            "database unavailable" if is_transient(exc) else "error",
             what,
             _describe(exc),
             delay,
         )
         self.note_error(_describe(exc))
-        with contextlib.suppress(Exception):  # a dead connection may refuse to close
-            connection.close()
+        connections_reset()
         self.stopping.wait(delay)
 
     def start(self) -> None:
@@ -177,17 +191,22 @@ class Worker:
     def run(self, *, once: bool = False) -> None:
         """Turn until `stopping` is set (or, with `once`, until the queue is empty)."""
         self.start()
+        first = True
         try:
             while not self.stopping.is_set():
                 try:
                     close_old_connections()
-                    self.run_duties(force=once)
+                    self.run_duties(force=once and first)
+                    first = False
                     ran = self.run_one_task()
                     self.backoff.reset()
+                except WorkerConfigurationError:
+                    raise
                 except Exception as exc:
                     self._raise_if_configuration(exc)
                     if not is_transient(exc):
-                        raise
+                        # A bug in the machinery, not in a task: say so loudly, go on.
+                        logger.exception("worker %s: unexpected error", self.worker_id)
                     self._wait_out("taking work", exc, self.backoff)
                     continue
                 if once and not ran:
@@ -252,9 +271,14 @@ class Worker:
     def _record(self, row: DBTaskResult[Any, Any], outcome: tuple[bool, Any]) -> None:
         ok, value = outcome
         if ok:
-            row.set_successful(value)
-        else:
-            row.set_failed(value)
+            try:
+                row.set_successful(value)
+                return
+            except Exception as exc:
+                if is_transient(exc) or configuration_problem(exc):
+                    raise
+                value = exc  # e.g. a return value JSON cannot hold: the task failed
+        row.set_failed(value)
 
 
 def duties_from_settings() -> list[Duty]:

@@ -98,12 +98,19 @@ def _process_gone(host: str, pid: int) -> bool:
 
 def gone_workers(*, now: datetime | None = None) -> list[str]:
     """Ids of workers that will not finish what they hold: stopped, silent past the lease,
-    or (on this machine) whose process no longer exists, found without waiting a lease."""
+    or (on this machine) whose process no longer exists and that missed two beats, found
+    without waiting out the lease."""
     now = now or timezone.now()
     stale = Q(stopped_at__isnull=False) | Q(last_beat_at__lt=now - lease())
     gone = set(WorkerHeartbeat.objects.filter(stale).values_list("worker_id", flat=True))
+    # Two missed beats as well: a container elsewhere with the same host name (another pid
+    # namespace) keeps beating, so it is never taken for a dead process here.
+    missed = timedelta(seconds=2 * settings.WORKER_HEARTBEAT_SECONDS)
     local = WorkerHeartbeat.objects.filter(
-        stopped_at__isnull=True, last_beat_at__gte=now - lease(), host=socket.gethostname()[:100]
+        stopped_at__isnull=True,
+        last_beat_at__gte=now - lease(),
+        last_beat_at__lt=now - missed,
+        host=socket.gethostname()[:100],
     ).values_list("worker_id", "host", "pid")
     for worker_id, host, pid in local:
         if _process_gone(host, pid):

@@ -64,6 +64,8 @@ def child_env(tmp_path: Path, settings: Any) -> dict[str, str]:
     intervals so that recovery is seen in seconds (the production defaults are minutes)."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.PUBLIC_BASE_URL = "http://testserver"
+    settings.WORKER_HEARTBEAT_SECONDS = 1  # this process judges the workers the same way
+    settings.WORKER_LEASE_SECONDS = 3
     return {
         **os.environ,
         "DATABASE_URL": test_database_url(),

@@ -3,6 +3,9 @@ releasing what gone workers held, pruning."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 from datetime import timedelta
 from typing import Any
 
@@ -191,3 +194,47 @@ def test_the_hourly_prune_runs_as_a_worker_duty(settings: Any) -> None:
     )
     Worker().run(once=True)  # the duties from settings, PruneFinished among them
     assert not DBTaskResult.objects.filter(pk=result.id).exists()
+
+
+def test_a_dead_process_on_this_machine_is_gone_without_waiting_for_the_lease(
+    settings: Any,
+) -> None:
+    settings.WORKER_HEARTBEAT_SECONDS = 1
+    settings.WORKER_LEASE_SECONDS = 60
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        now = timezone.now()
+        for worker_id, pid, age in [
+            ("dead", dead.pid, 5),
+            ("alive", alive.pid, 5),
+            ("fresh", dead.pid, 0),
+        ]:
+            WorkerHeartbeat.objects.create(
+                worker_id=worker_id,
+                host=socket.gethostname()[:100],
+                pid=pid,
+                started_at=now - timedelta(minutes=1),
+                last_beat_at=now - timedelta(seconds=age),
+            )
+        assert gone_workers() == ["dead"]
+        assert WorkerHeartbeat.objects.get(worker_id="dead").stopped_at is not None
+    finally:
+        alive.kill()
+        alive.wait()
+
+
+@task()
+def unstorable() -> object:
+    return object()  # no JSON for this
+
+
+def test_a_task_whose_result_cannot_be_stored_is_failed_not_fatal() -> None:
+    done.clear()
+    bad = unstorable.enqueue()
+    succeed.enqueue("still running")
+    Worker(duties=[]).run(once=True)
+    row = DBTaskResult.objects.get(pk=bad.id)
+    assert row.status == "FAILED" and "TypeError" in row.exception_class_path
+    assert done == ["still running"]

@@ -21,6 +21,7 @@ from conftest import World
 from zhiyin.delivery.models import BureauEndpoint, DeliveryStatus, OutboxMessage
 from zhiyin.delivery.receiver import Receiver
 from zhiyin.delivery.tests.conftest import seal_delivery
+from zhiyin.worker.loop import connections_reset
 from zhiyin.worker.models import WorkerHeartbeat
 from zhiyin.worker.services import gone_workers
 from zhiyin.worker.tests.conftest import Child, wait_until, worker_argv
@@ -75,6 +76,7 @@ def _disrupt_postgresql(seconds: float) -> None:
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
             time.sleep(0.3)
+    connections_reset()  # this test process's own pooled connections were cut too
 
 
 def test_it_waits_out_a_database_taken_away_and_delivers_once_it_is_back(
