@@ -170,7 +170,11 @@ class Worker:
         self._heart = threading.Thread(target=self._heartbeat_loop, daemon=True, name="heartbeat")
         self._heart.start()
         for duty in self.duties:
-            duty.start(self)
+            try:
+                duty.start(self)
+            except Exception as exc:  # e.g. a broker that is down: the rest of the work goes on
+                logger.exception("worker %s: duty %s did not start", self.worker_id, duty.name)
+                self.note_error(f"{duty.name}: {_describe(exc)}")
 
     def stop(self) -> None:
         self.stopping.set()

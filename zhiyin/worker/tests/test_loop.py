@@ -238,3 +238,22 @@ def test_a_task_whose_result_cannot_be_stored_is_failed_not_fatal() -> None:
     row = DBTaskResult.objects.get(pk=bad.id)
     assert row.status == "FAILED" and "TypeError" in row.exception_class_path
     assert done == ["still running"]
+
+
+class UnstartableDuty(Duty):
+    name = "unstartable"
+
+    def start(self, worker: Worker) -> None:
+        raise ConnectionRefusedError("broker down")
+
+    def run(self, worker: Worker) -> None:
+        return None
+
+
+def test_a_duty_that_cannot_start_leaves_the_rest_of_the_work_running() -> None:
+    done.clear()
+    succeed.enqueue("despite the broker")
+    worker = Worker(duties=[UnstartableDuty()])
+    worker.run(once=True)
+    assert done == ["despite the broker"]
+    assert "broker down" in WorkerHeartbeat.objects.get(worker_id=worker.worker_id).last_error
