@@ -171,6 +171,8 @@ def _alarm(
         target=alarm,
         after={
             "device": device.serial,
+            "device_serial": device.serial,
+            "village_id": device.village_id,
             "kind": kind,
             "alarm": alarm.pk,
             "boot": event.boot if event else "",
@@ -328,7 +330,12 @@ def _sequence_check(device: SealDevice, state: DeviceBoot, event: DeviceEvent) -
         _alarm(
             device,
             events.ALARM_SEQUENCE_GAP,
-            {"missing_from": state.max_seq + 1, "missing_to": seq - 1},
+            {
+                "missing_from": state.max_seq + 1,
+                "missing_to": seq - 1,
+                "expected": state.max_seq + 1,
+                "received": seq,
+            },
             event,
         )
     previous = (
@@ -472,6 +479,7 @@ def _stamp(device: SealDevice, event: DeviceEvent, body: dict[str, Any]) -> str:
         target=stamp,
         after={
             "device": device.serial,
+            "device_serial": device.serial,
             "slot": slot_code,
             "seal": slot.seal_id if slot else None,
             "request": request.pk if request else None,
@@ -486,6 +494,10 @@ def _stamp(device: SealDevice, event: DeviceEvent, body: dict[str, Any]) -> str:
             "event_id": event.event_id,
             "emergency": bool(authorization and authorization.emergency),
             "code_request": other_request,
+            "stamp_count": authorization.count if authorization else None,
+            "used": authorization_used(authorization),
+            "valid_from": iso(authorization.not_before) if authorization else "",
+            "valid_until": iso(authorization.not_after) if authorization else "",
         },
         scope=device.village.name,
         target_label=f"{device.serial} {status}",
@@ -505,6 +517,17 @@ def _stamp(device: SealDevice, event: DeviceEvent, body: dict[str, Any]) -> str:
     elif authorization is not None:
         _after_authorized(authorization.pk)
     return status
+
+
+def authorization_used(authorization: StampAuthorization | None) -> int | None:
+    """Stamps counted under the grant after this one (read back: the count moved in SQL)."""
+    if authorization is None:
+        return None
+    return (
+        StampAuthorization.objects.filter(pk=authorization.pk)
+        .values_list("used", flat=True)
+        .first()
+    )
 
 
 def _after_authorized(authorization_id: int) -> None:
@@ -712,6 +735,9 @@ def device_offline_alarm(*, device_id: int, now: dt.datetime | None = None) -> b
         {
             "last_seen_at": iso(device.last_seen_at) if device.last_seen_at else None,
             "hours": offline_hours(),
+            "offline_minutes": int((moment - device.last_seen_at).total_seconds() // 60)
+            if device.last_seen_at
+            else None,
         },
     )
     return True

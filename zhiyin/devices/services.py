@@ -80,6 +80,11 @@ def authorization_data(authorization: StampAuthorization) -> dict[str, Any]:
         "seal": authorization.slot.seal_id,
         "request": authorization.request_id,
         "authorization": authorization.pk,
+        # the same ids under the names the warning rules also read
+        "device_serial": authorization.device.serial,
+        "seal_id": authorization.slot.seal_id,
+        "request_id": authorization.request_id,
+        "authorization_id": authorization.pk,
         "count": authorization.count,
         "used": authorization.used,
         "not_before": authorization.not_before.isoformat(),

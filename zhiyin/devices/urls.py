@@ -4,7 +4,9 @@ from zhiyin.devices import views
 
 urlpatterns = [
     path("", views.device_list, name="device_list"),
+    path("new/", views.device_create, name="device_create"),
     path("<int:pk>/", views.device_detail, name="device_detail"),
+    path("<int:pk>/manage/", views.device_manage, name="device_manage"),
     path("<int:pk>/emergency/", views.device_emergency, name="device_emergency"),
     path("requests/<int:pk>/", views.request_stamping, name="device_request"),
     path("requests/<int:pk>/authorize/", views.request_authorize, name="device_request_authorize"),

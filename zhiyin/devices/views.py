@@ -11,6 +11,7 @@ from datetime import timedelta
 import qrcode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -36,6 +37,9 @@ from zhiyin.devices.selectors import (
     request_terminal_slot,
 )
 from zhiyin.devices.services import (
+    device_enrol_code_renew,
+    device_register,
+    device_state_set,
     emergency_approve,
     emergency_open,
     stamp_authorization_confirm,
@@ -44,7 +48,9 @@ from zhiyin.devices.services import (
 )
 from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.errors import RuleViolation
-from zhiyin.orgs.models import Role
+from zhiyin.orgs.models import Role, Village
+from zhiyin.orgs.selectors import villages_administered
+from zhiyin.seals.models import Seal, SealStatus
 
 #: Windows a custodian picks from on the phone (hours).
 WINDOW_CHOICES = (1, 2, 4, 8, 24, 72)
@@ -64,7 +70,8 @@ def device_list(request: HttpRequest) -> HttpResponse:
     ):
         raise Http404
     rows = [(d, _online(d)) for d in devices]
-    return render(request, "devices/device_list.html", {"rows": rows})
+    can_register = _administered(request).exists()
+    return render(request, "devices/device_list.html", {"rows": rows, "can_register": can_register})
 
 
 @login_required
@@ -74,6 +81,7 @@ def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
     stamps = device_stamps(device=device)
     alarms = [(a, alarm_label(a.kind)) for a in device_alarms(device=device)]
     is_custodian = access.village_wide(device.village, Role.CUSTODIAN)
+    is_admin = access.administers(device.village)
     return render(
         request,
         "devices/device_detail.html",
@@ -86,6 +94,7 @@ def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "alarms": alarms,
             "emergencies": emergencies_for(device=device),
             "is_custodian": is_custodian,
+            "is_admin": is_admin,
             "is_secretary": access.village_wide(device.village, Role.SECRETARY),
             "last_event": device.events.order_by("-server_time").first(),
         },
@@ -303,3 +312,67 @@ def photo_view(request: HttpRequest, sha256: str) -> HttpResponseBase:
         access=access, sha256=sha256, visible_requests=seal_requests_for(access=access)
     )
     return FileResponse(photo.file.open("rb"), content_type=photo.content_type)
+
+
+# --- registration and state (admins) -------------------------------------------------
+
+
+def _administered(request: HttpRequest) -> QuerySet[Village]:
+    return villages_administered(access=request_access(request)).order_by("code")
+
+
+@login_required
+def device_create(request: HttpRequest) -> HttpResponse:
+    """An admin registers a terminal: village, serial, name and the physical seals it
+    holds (one slot each). The one-time enrolment code is shown once, on the result."""
+    villages = list(_administered(request))
+    if not villages:
+        raise Http404
+    chosen = next((v for v in villages if str(v.pk) == request.GET.get("village", "")), villages[0])
+    seals = list(
+        Seal.objects.filter(village=chosen, is_physical=True, status=SealStatus.ACTIVE)
+        .exclude(device_slot__isnull=False)
+        .order_by("kind", "code")
+    )
+    context: dict[str, object] = {"villages": villages, "chosen": chosen, "seals": seals}
+    if request.method == "POST":
+        picked = [s for s in seals if f"seal_{s.pk}" in request.POST]
+        slots = {}
+        for seal in picked:
+            code = (request.POST.get(f"slot_{seal.pk}") or seal.kind).strip()
+            slots[code] = seal
+        try:
+            device, code = device_register(
+                village=chosen,
+                serial=request.POST.get("serial", ""),
+                name=request.POST.get("name", ""),
+                slots=slots,
+                by=request_person(request),
+            )
+        except RuleViolation as exc:
+            messages.error(request, exc.message)
+            context["posted"] = request.POST
+        else:
+            return render(request, "devices/enrol_code.html", {"device": device, "code": code})
+    return render(request, "devices/device_form.html", context)
+
+
+@login_required
+@require_POST
+def device_manage(request: HttpRequest, pk: int) -> HttpResponse:
+    """Suspend / activate / retire, or a new enrolment code (admins of the village)."""
+    device = device_get_for(access=request_access(request), pk=pk)
+    person = request_person(request)
+    action = request.POST.get("action", "")
+    try:
+        if action == "enrol_code":
+            code = device_enrol_code_renew(device=device, by=person)
+            return render(request, "devices/enrol_code.html", {"device": device, "code": code})
+        device_state_set(
+            device=device, change=action, by=person, reason=request.POST.get("reason", "")[:200]
+        )
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已更新终端状态。"))
+    return redirect("device_detail", pk=pk)

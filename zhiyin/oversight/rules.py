@@ -102,6 +102,9 @@ def _where(event: AuditEvent, after: dict[str, Any]) -> _Where | None:
     seal = _seal_of(after)
     if seal is not None:
         return _Where(seal.village_id, None, seal.pk, seal.code)
+    village_id = _int(after.get("village_id"))  # a terminal's alarm names its village
+    if village_id is not None:
+        return _Where(village_id, None, None, str(after.get("device_serial", "")))
     return None
 
 

@@ -5,15 +5,16 @@ page's stamps with photos."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from conftest import client_for
-from zhiyin.devices.models import AuthorizationStatus, StampAuthorization
+from zhiyin.devices.models import AuthorizationStatus, SealDevice, StampAuthorization
 from zhiyin.devices.services import stamp_authorization_create
-from zhiyin.devices.tests.conftest import Terminal, approved
+from zhiyin.devices.tests.conftest import Terminal, approved, sim
 
 
 def test_the_device_list_follows_scope(terminal: Terminal) -> None:
@@ -117,3 +118,42 @@ def test_the_terminal_pages_speak_english_too(terminal: Terminal) -> None:
     assert "Terminal stamping" in page and "Authorize and open the terminal" in page
     detail = client.get(reverse("seal_request_detail", args=[request.pk])).content.decode()
     assert "Authorize stamping on the smart seal terminal" in detail
+
+
+def test_an_admin_registers_a_terminal_whose_code_enrols_the_simulator(
+    terminal: Terminal, tmp_path: Path
+) -> None:
+    world = terminal.world
+    url = reverse("device_create")
+    assert client_for(world.sn_clerk).get(url).status_code == 404
+    assert client_for(world.sn_custodian1).get(url).status_code == 404
+    admin = client_for(world.sn_admin)
+    form = admin.get(url).content.decode()
+    assert f"seal_{world.sn_group1_seal.pk}" in form
+    refused = admin.post(url, {"serial": "bad serial!", "name": "x"})
+    assert "终端序列号只能包含" in refused.content.decode()
+    assert not SealDevice.objects.filter(name="x").exists()
+    done = admin.post(
+        url,
+        {
+            "serial": "ZY-SN-03",
+            "name": "小组终端",
+            f"seal_{world.sn_group1_seal.pk}": "on",
+            f"slot_{world.sn_group1_seal.pk}": "group1",
+        },
+    )
+    device = SealDevice.objects.get(serial="ZY-SN-03")
+    code = done.context["code"]
+    assert code in done.content.decode() and device.slots.get().code == "group1"
+    simulated = sim.Device.create(str(tmp_path / "sn03.json"), "ZY-SN-03")
+    terminal.local.enrol(simulated, code)
+    # the other village's admin sees only their own village's seals, and cannot manage it
+    assert "水南村" not in client_for(world.bl_admin).get(url).content.decode()
+    manage = reverse("device_manage", args=[device.pk])
+    assert client_for(world.bl_admin).post(manage, {"action": "suspend"}).status_code == 404
+    client_for(world.sn_custodian1).post(manage, {"action": "suspend"})
+    device.refresh_from_db()
+    assert device.state == "active" and device.is_enrolled
+    admin.post(manage, {"action": "suspend"})
+    device.refresh_from_db()
+    assert device.state == "suspended"
