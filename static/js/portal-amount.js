@@ -35,15 +35,37 @@
     var r = cfg.rates[value(cfg.choice)];
     return r === undefined ? null : cents(String(r));
   }
+  var formula = document.getElementById("formula");
+  function perCropAreas() {
+    /* Each crop its own area; a later crop's blank area counts as the first crop's. */
+    var n = parseInt(value(cfg.count), 10);
+    var first = cents(value(cfg.crop_areas[0]));
+    if (!(n >= 1 && n <= cfg.rates.length) || first === null || first < cents(cfg.min)) { return null; }
+    var total = 0;
+    for (var i = 0; i < n; i++) {
+      var own = i < cfg.crop_areas.length ? cents(value(cfg.crop_areas[i])) : null;
+      total += (own === null ? first : own) * cents(String(cfg.rates[i]));
+    }
+    return Math.round(total / 100);
+  }
   function show() {
+    if (cfg.rule === "per_crop_area" && cfg.crop_areas && cfg.crop_areas.length) {
+      var sum = perCropAreas();
+      out.textContent = sum === null ? "—" : Math.floor(sum / 100) + "." + String(100 + (sum % 100)).slice(1) + " 元";
+      return;
+    }
     var area = cents(value(cfg.area));
     var rate = rateCents();
     if (area === null || rate === null || area < cents(cfg.min)) { out.textContent = "—"; return; }
     var total = Math.round(area * rate / 100);
     out.textContent = Math.floor(total / 100) + "." + String(100 + (total % 100)).slice(1) + " 元";
   }
-  form.addEventListener("input", show);
-  form.addEventListener("change", show);
+  function changed() {
+    if (formula) { formula.textContent = ""; }  /* the worked amount is redrawn by the server */
+    show();
+  }
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
   /* After a refused answer the amount waits until the person corrects it. */
   if (!form.querySelector("[role=alert]")) { show(); }
 }());

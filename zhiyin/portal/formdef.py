@@ -186,23 +186,63 @@ def _rates(subsidy: Subsidy) -> list[Decimal] | dict[str, Decimal]:
     return {str(k): Decimal(str(v)) for k, v in dict(subsidy.rates).items()}
 
 
-def subsidy_amount(subsidy: Subsidy, answers: dict[str, str]) -> Decimal | None:
-    """元, two places, rounded half up; None while the answers needed are missing."""
+@dataclass(frozen=True)
+class AmountPart:
+    """One term of the amount: `area` 亩 × `rate` 元/亩."""
+
+    area: Decimal
+    rate: Decimal
+
+
+def subsidy_parts(subsidy: Subsidy, answers: dict[str, str]) -> list[AmountPart] | None:
+    """The terms the amount adds up; None while the answers needed are missing."""
     area = _decimal(answers.get(subsidy.area_field))
     if area is None or area < subsidy.min_area:
         return None
     rates = _rates(subsidy)
-    if isinstance(rates, list):
-        count = _decimal(answers.get(subsidy.count_field))
-        if count is None or not 1 <= count <= len(rates):
-            return None
-        per_mu = sum(rates[: int(count)], Decimal(0))
-    else:
+    if not isinstance(rates, list):
         choice = answers.get(subsidy.choice_field, "")
-        if choice not in rates:
-            return None
-        per_mu = rates[choice]
-    return (area * per_mu).quantize(CENT, rounding=ROUND_HALF_UP)
+        return [AmountPart(area, rates[choice])] if choice in rates else None
+    count = _decimal(answers.get(subsidy.count_field))
+    if count is None or not 1 <= count <= len(rates):
+        return None
+    crops = int(count)
+    if not subsidy.crop_area_fields:
+        return [AmountPart(area, sum(rates[:crops], Decimal(0)))]
+    parts = []
+    for n in range(crops):
+        key = subsidy.crop_area_fields[n] if n < len(subsidy.crop_area_fields) else ""
+        own = _decimal(answers.get(key)) if key else None
+        parts.append(AmountPart(own if own is not None else area, rates[n]))
+    return parts
+
+
+def subsidy_amount(subsidy: Subsidy, answers: dict[str, str]) -> Decimal | None:
+    """元, two places, rounded half up; None while the answers needed are missing."""
+    parts = subsidy_parts(subsidy, answers)
+    if parts is None:
+        return None
+    total = sum((p.area * p.rate for p in parts), Decimal(0))
+    return total.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def subsidy_formula(subsidy: Subsidy, answers: dict[str, str]) -> str:
+    """How the amount is worked out, e.g. "2.5 亩 × 200 元 + 1.5 亩 × 300 元 = 950.00 元"."""
+    parts = subsidy_parts(subsidy, answers)
+    amount = subsidy_amount(subsidy, answers)
+    if parts is None or amount is None:
+        return ""
+    terms = " + ".join(
+        _("%(area)s 亩 × %(rate)s 元") % {"area": _plain(p.area), "rate": _plain(p.rate)}
+        for p in parts
+    )
+    return _("%(terms)s = %(amount)s 元") % {"terms": terms, "amount": amount}
+
+
+def _plain(number: Decimal) -> str:
+    """3.50 → 3.5, 200.00 → 200: how people write a number."""
+    text = f"{number:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def subsidy_rate_text(subsidy: Subsidy) -> str:

@@ -138,7 +138,10 @@ class Subsidy(models.Model):
     """The rule that computes a service's amount (补贴), with the rates as district data.
 
     `per_crop_area`: amount = area × (rates[0] + … + rates[crops-1]); the n-th crop of a
-    season earns the n-th rate, so two crops at 200 and 300 元/亩 earn 500 元/亩.
+    season earns the n-th rate, so two crops at 200 and 300 元/亩 earn 500 元/亩. With
+    `crop_area_fields` each crop has its own area (farmers often plant the second crop on
+    a different plot): amount = area₁ × rates[0] + area₂ × rates[1] + …; a later crop's
+    area left blank counts as the first crop's.
     `per_choice_area`: amount = area × rates[choice], e.g. by film type.
     """
 
@@ -148,6 +151,12 @@ class Subsidy(models.Model):
     count_field = models.CharField(_("茬数字段"), max_length=40, blank=True)
     choice_field = models.CharField(_("类型字段"), max_length=40, blank=True)
     rates = models.JSONField(_("标准（元/亩）"))
+    crop_area_fields = models.JSONField(
+        _("每茬面积字段"),
+        default=list,
+        blank=True,
+        help_text=_("按茬数计算时，每一茬各自的面积字段，依次填写；留空则各茬按同一面积计算。"),
+    )
     min_area = models.DecimalField(_("最小面积（亩）"), max_digits=10, decimal_places=2)
 
     class Meta:

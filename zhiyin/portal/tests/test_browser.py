@@ -88,7 +88,7 @@ def test_the_resident_applies_from_home_and_sees_it_sealed(
     page.get_by_role("button", name="下一步").click()
     page.get_by_label("2茬").check()
     page.get_by_role("button", name="下一步").click()
-    page.get_by_label("种植面积（亩）").fill("3.5")
+    page.get_by_label("种植面积（亩）", exact=True).fill("3.5")
     expect(page.locator("#amount")).to_have_text("1750.00 元")
     screenshot(page, "portal-04-amount")
     page.get_by_role("button", name="下一步").click()

@@ -3,10 +3,13 @@ no amount is shown beside a refusal."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.test import Client
 
 from conftest import World, client_for
+from zhiyin.portal.formdef import subsidy_amount, subsidy_formula
 from zhiyin.portal.tests.conftest import Services
 
 pytestmark = pytest.mark.django_db
@@ -54,3 +57,37 @@ def test_it_refuses_with_a_message_and_shows_no_amount(
     text = answer.content.decode()
     assert answer.status_code == 200 and message in text
     assert " 元</output>" not in text
+
+
+def test_each_crop_has_its_own_area_and_the_amount_is_worked_out(
+    world: World, services: Services
+) -> None:
+    client = client_for(world.sn_resident)
+    client.post(BASE)
+    client.post(f"{BASE}step/1/", {"phone": "13912345678", "group": "第一村民小组"})
+    client.post(f"{BASE}step/2/", {"crop": "茄子"})
+    client.post(f"{BASE}step/3/", {"crops": "2"})
+    page = client.get(f"{BASE}step/4/").content.decode()
+    assert "第二茬种植面积" in page and "（选填）" in page
+    assert client.post(f"{BASE}step/4/", {"area": "2.5", "area2": "1.5亩"}).status_code == 302
+    confirm = client.get(f"{BASE}confirm/").content.decode()
+    assert "2.5 亩 × 200 元 + 1.5 亩 × 300 元 = 950.00 元" in confirm
+
+
+@pytest.mark.parametrize(
+    ("answers", "amount", "formula"),
+    [
+        ({"crops": "1", "area": "2.5"}, "500.00", "2.5 亩 × 200 元 = 500.00 元"),
+        ({"crops": "1", "area": "2.5", "area2": "9"}, "500.00", "2.5 亩 × 200 元 = 500.00 元"),
+        ({"crops": "2", "area": "3.5"}, "1750.00", "3.5 亩 × 200 元 + 3.5 亩 × 300 元 = 1750.00 元"),
+        ({"crops": "2", "area": "2", "area2": "0.5"}, "550.00", "2 亩 × 200 元 + 0.5 亩 × 300 元 = 550.00 元"),
+        ({"crops": "2", "area": "0.5", "area2": "3"}, None, ""),
+    ],
+)  # fmt: skip
+def test_the_per_crop_amount(
+    services: Services, answers: dict[str, str], amount: str | None, formula: str
+) -> None:
+    subsidy = services.vegetable.subsidy
+    expected = Decimal(amount) if amount is not None else None
+    assert subsidy_amount(subsidy, answers) == expected
+    assert subsidy_formula(subsidy, answers) == formula

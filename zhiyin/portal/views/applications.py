@@ -26,6 +26,7 @@ from zhiyin.portal.formdef import (
     fields_of,
     pages_of,
     subsidy_amount,
+    subsidy_formula,
     subsidy_rate_text,
 )
 from zhiyin.portal.forms import AskForm
@@ -148,6 +149,11 @@ def field_rows(
     return rows
 
 
+def _formula(service: Service, answers: dict[str, str]) -> str:
+    subsidy = _subsidy(service)
+    return subsidy_formula(subsidy, answers) if subsidy is not None else ""
+
+
 def _amount_attrs(
     service: Service, answers: dict[str, str], *, errors: dict[str, str] | None = None
 ) -> dict[str, Any] | None:
@@ -161,12 +167,14 @@ def _amount_attrs(
         "count": subsidy.count_field,
         "choice": subsidy.choice_field,
         "rates": subsidy.rates,
+        "crop_areas": subsidy.crop_area_fields,
         "min": str(subsidy.min_area),
         "known": answers,
     }
     return {
         "json": json.dumps(config, ensure_ascii=False),
         "amount": None if errors else subsidy_amount(subsidy, answers),
+        "formula": "" if errors else subsidy_formula(subsidy, answers),
         "errors": bool(errors),
     }
 
@@ -302,6 +310,7 @@ def portal_application(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "application": application,
             "timeline": sel.application_timeline(application=application),
+            "formula": _formula(application.service, application.answers),
             "rows": field_rows(application.service, person, application.answers, None),
             "may_withdraw": may_withdraw,
             "may_edit": application.status == ApplicationStatus.RETURNED,
