@@ -327,3 +327,36 @@ class StepDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} · {self.get_decision_display()}"
+
+
+class CalendarYear(models.Model):
+    """A district's own entry of one year's official rest days and make-up workdays (调休),
+    typed in from the State Council's notice (published each winter) before the calendar
+    package knows the year. For that year it overrides the package when deadlines are
+    counted. Dates are kept as the text the admin typed, parsed on every save."""
+
+    district = models.ForeignKey(
+        "orgs.District", on_delete=models.PROTECT, related_name="calendar_years"
+    )
+    year = models.PositiveSmallIntegerField(_("年份"))
+    holidays = models.TextField(
+        _("放假日期"),
+        help_text=_("每行一个日期或一段日期，例如 2027-02-05 至 2027-02-13。周末不用写。"),
+    )
+    workdays = models.TextField(
+        _("调休上班日期"),
+        blank=True,
+        help_text=_("周末要上班的日期，每行一个，例如 2027-02-14。"),
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("节假日安排")
+        verbose_name_plural = _("节假日安排")
+        ordering: ClassVar = ["district", "-year"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["district", "year"], name="calendar_year_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.district} {self.year}"

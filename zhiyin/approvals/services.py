@@ -228,7 +228,10 @@ def _activate(step: ApprovalStep, now: Any) -> None:
     step.status = StepStatus.ACTIVE
     step.activated_at = now
     step.deadline = step_deadline(
-        start=now, amount=step.chain_step.time_limit, unit=step.chain_step.time_unit
+        start=now,
+        amount=step.chain_step.time_limit,
+        unit=step.chain_step.time_unit,
+        district_id=step.request.village.district_id,
     )
     step.save(update_fields=["status", "activated_at", "deadline"])
     request = step.request

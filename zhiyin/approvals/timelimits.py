@@ -20,29 +20,46 @@ from zhiyin.lib.workcalendar import (
 from zhiyin.orgs.errors import RuleViolation
 
 
-def working_hours() -> WorkingHours:
+def working_hours(*, district_id: int | None = None) -> WorkingHours:
+    """Office hours from settings; the district's own holiday entry, where it has one,
+    overrides the calendar package for its years."""
+    from zhiyin.approvals.calendar_years import calendar_override_for
+
     periods = tuple(
         (dt.time.fromisoformat(start), dt.time.fromisoformat(end))
         for start, end in getattr(
             settings, "WORKING_HOURS", [("08:00", "12:00"), ("14:30", "17:30")]
         )
     )
-    return WorkingHours(periods=periods, timezone=settings.TIME_ZONE)
+    return WorkingHours(
+        periods=periods,
+        timezone=settings.TIME_ZONE,
+        override=calendar_override_for(district_id=district_id),
+    )
 
 
-def step_deadline(*, start: dt.datetime, amount: int, unit: str) -> dt.datetime:
+def step_deadline(
+    *, start: dt.datetime, amount: int, unit: str, district_id: int | None = None
+) -> dt.datetime:
     """When a step activated at `start` with this time limit falls due."""
     if unit not in ("hours", "days"):
         raise RuleViolation(_("审批环节的时限单位无效。"))
     try:
-        return deadline_add(start, amount, "hours" if unit == "hours" else "days", working_hours())
+        return deadline_add(
+            start,
+            amount,
+            "hours" if unit == "hours" else "days",
+            working_hours(district_id=district_id),
+        )
     except CalendarNotCovered as exc:
         raise RuleViolation.from_error(exc) from exc
 
 
-def step_duration(*, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+def step_duration(
+    *, start: dt.datetime, end: dt.datetime, district_id: int | None = None
+) -> dt.timedelta:
     """Working time a step took from activation to decision."""
     try:
-        return working_duration(start, end, working_hours())
+        return working_duration(start, end, working_hours(district_id=district_id))
     except CalendarNotCovered:
         return end - start

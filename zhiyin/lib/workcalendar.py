@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
@@ -47,14 +48,47 @@ def calendar_years() -> tuple[int, int]:
 _FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
 
 
-def is_workday(day: dt.date) -> bool:
+@dataclass(frozen=True)
+class CalendarOverride:
+    """A district's own entry of official rest days and make-up workdays (调休) for some
+    years, typed in from the State Council's notice before the package knows the year.
+    For a year in `years` it replaces the package: a day is a working day when it is a
+    make-up workday, or a weekday that is not a listed holiday."""
+
+    years: frozenset[int] = frozenset()
+    holidays: frozenset[dt.date] = frozenset()
+    workdays: frozenset[dt.date] = frozenset()
+
+    def decides(self, day: dt.date) -> bool:
+        return day.year in self.years
+
+    def is_workday(self, day: dt.date) -> bool:
+        if day in self.workdays:
+            return True
+        return day.weekday() < 5 and day not in self.holidays
+
+
+NO_OVERRIDE = CalendarOverride()
+
+
+def year_known(year: int, override: CalendarOverride = NO_OVERRIDE) -> bool:
+    """Whether the official calendar of `year` is known (to the package or the district)."""
+    first, last = calendar_years()
+    return first <= year <= last or year in override.years
+
+
+def is_workday(day: dt.date, override: CalendarOverride = NO_OVERRIDE) -> bool:
     """Whether `day` is an official working day (holidays and 调休 included).
+
+    A district's own entry for the year (`override`) wins over the package.
 
     For a year the installed package does not know yet (the notice for next year comes
     out late in the year), approvals must not stop on 1 January: such days fall back to
     weekdays minus the date-fixed statutory holidays, and a warning asks the operator to
     upgrade chinese-calendar. Years before the package's first year are refused.
     """
+    if override.decides(day):
+        return override.is_workday(day)
     first, last = calendar_years()
     if day.year < first:
         raise CalendarNotCovered(
@@ -91,6 +125,7 @@ class WorkingHours:
 
     periods: tuple[tuple[dt.time, dt.time], ...] = field(default_factory=_default_periods)
     timezone: str = "Asia/Shanghai"
+    override: CalendarOverride = NO_OVERRIDE
 
     def __post_init__(self) -> None:
         if not self.periods:
@@ -121,7 +156,7 @@ class WorkingHours:
 
     def intervals(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
         """The aware working intervals of `day` (none on a rest day)."""
-        if not is_workday(day):
+        if not is_workday(day, self.override):
             return []
         zone = self.zone
         return [
@@ -195,3 +230,44 @@ def working_duration(
                 total += finish - begin
         day += dt.timedelta(days=1)
     return total
+
+
+_DATE = r"(\d{4})[-./年](\d{1,2})[-./月](\d{1,2})日?"
+_RANGE = re.compile(rf"^{_DATE}(?:\s*(?:至|到|~|～|—|--)\s*{_DATE})?$")
+
+
+class DatesInvalid(PersonFacingError):
+    """A line of a district's holiday entry is not a date or a range of dates."""
+
+
+def dates_parse(text: str, *, year: int) -> frozenset[dt.date]:
+    """Dates typed one per line, or as a range ("2027-02-05 至 2027-02-13"); every date
+    must fall in `year`. Commas and Chinese punctuation separate entries too."""
+    days: set[dt.date] = set()
+    for raw in re.split(r"[\n,，、;；]+", text):
+        line = raw.strip()
+        if not line:
+            continue
+        match = _RANGE.match(line)
+        try:
+            if match is None:
+                raise ValueError(line)
+            first = dt.date(int(match[1]), int(match[2]), int(match[3]))
+            last = dt.date(int(match[4]), int(match[5]), int(match[6])) if match[4] else first
+        except ValueError as exc:
+            raise DatesInvalid(
+                gettext_noop(
+                    "“%(line)s”不是日期，请写成 2027-02-05，或 2027-02-05 至 2027-02-13。"
+                ),
+                line=line,
+            ) from exc
+        if last < first or (last - first).days > 60:
+            raise DatesInvalid(gettext_noop("“%(line)s”的日期范围不对。"), line=line)
+        for n in range((last - first).days + 1):
+            day = first + dt.timedelta(days=n)
+            if day.year != year:
+                raise DatesInvalid(
+                    gettext_noop("“%(line)s”不在 %(year)d 年内。"), line=line, year=year
+                )
+            days.add(day)
+    return frozenset(days)

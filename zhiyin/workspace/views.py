@@ -9,9 +9,10 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from zhiyin.approvals.calendar_years import unknown_calendar_years
 from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.models import Role
-from zhiyin.orgs.selectors import bureaus_for, districts_for, villages_for
+from zhiyin.orgs.selectors import admin_district_ids, bureaus_for, districts_for, villages_for
 from zhiyin.seals.selectors import seals_for
 from zhiyin.workspace.menu import menu_for
 from zhiyin.workspace.selectors import worklist_for
@@ -55,4 +56,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "seal_count": seals.count(),
             "bureaus": bureaus_for(access=access),
         }
+    if access.is_district_admin:
+        context["calendar_gaps"] = sorted(
+            unknown_calendar_years(district_ids=admin_district_ids(access=access)).items()
+        )
     return render(request, "workspace/home.html", context)
