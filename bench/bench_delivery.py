@@ -3,7 +3,9 @@ transaction (same run, with and without the outbox insert).
 
     .venv/bin/python bench/bench_delivery.py [deliveries]
 
-Targets: >= 20 deliveries/s on one worker; outbox adds < 5 ms to a transaction.
+Limits: ≥ 20 deliveries/s on one worker; the outbox adds < 5 ms to a transaction. The
+worker kick stays on, as in production: each delivery enqueues the worker task after commit,
+and that cost is part of the figure.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ from zhiyin.delivery.services import (  # noqa: E402
 )
 from zhiyin.orgs.models import Bureau, District  # noqa: E402
 
-settings.DELIVERY_KICK_WORKER = False
+ADDED_LIMIT_MS = 5.0
+RATE_LIMIT = 20.0
 
 
 def main() -> None:
@@ -85,11 +88,15 @@ def main() -> None:
     assert len(receiver.messages) == n, (len(receiver.messages), n)
     b, w = statistics.median(base), statistics.median(with_outbox)
     print(f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, n={n}")
+    added, rate = w - b, handled / elapsed
     print(
-        f"transaction median: baseline {b:.2f} ms, with outbox {w:.2f} ms, added {w - b:.2f} ms (target < 5 ms)"
+        f"transaction median: baseline {b:.2f} ms, with outbox and worker kick {w:.2f} ms, "
+        f"added {added:.2f} ms (limit < {ADDED_LIMIT_MS:.0f} ms) "
+        f"{'OK' if added < ADDED_LIMIT_MS else 'OVER'}"
     )
     print(
-        f"deliveries: {handled} in {elapsed:.2f} s = {handled / elapsed:.1f}/s on one worker (target >= 20/s)"
+        f"deliveries: {handled} in {elapsed:.2f} s = {rate:.1f}/s on one worker "
+        f"(limit ≥ {RATE_LIMIT:.0f}/s) {'OK' if rate >= RATE_LIMIT else 'OVER'}"
     )
 
 

@@ -1,14 +1,18 @@
 """How much our seal costs over plain pyHanko signing, on the same PDF in the same run.
 
-Two comparisons, each a ratio of medians so the figure holds on slow and fast machines:
+Two comparisons, each a ratio of medians so the figure holds on slow and fast machines.
+The baseline does the same signing work as we do: raw pyHanko with the same key, the same
+field box and the same fixed signature size (``seal_pdf`` reserves a fixed size and so
+skips pyHanko's dry-run signature; the baseline is given the same reservation).
 
-1. ``seal_pdf`` (seal face, QR code, document number) against raw pyHanko signing with
-   its stock appearance in a box of the same size.
+1. ``seal_pdf`` (seal face, QR code, document number) against raw pyHanko with its stock
+   appearance in a box of the same size. Limit: ≤ 1.10×.
 2. The whole per-document sealing service ``document_seal`` — locks, separation-of-duty
    checks, re-hashing the approved file, signing, storing the sealed file, the
-   ``SealedDocument`` row, completing the request and the audit events — against raw
-   pyHanko signing of the same approved PDF with the same key. Django runs on a
-   temporary SQLite file and a temporary media folder.
+   ``SealedDocument`` row, completing the request, the audit events and the delivery
+   outbox — against raw pyHanko signing of the same approved PDF with the same key and
+   the same fixed size. Django runs on a temporary SQLite file and a temporary media
+   folder. Limit: ≤ 1.3×.
 
 Run: .venv/bin/python bench/bench_sealing.py [rounds]
 """
@@ -40,7 +44,8 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from zhiyin.lib import pades, pdfdoc, pki, stamp
 from zhiyin.lib.signer import SoftwareSealSigner
 
-TARGET_RATIO = 1.25
+SEAL_PDF_LIMIT = 1.10
+SERVICE_LIMIT = 1.30
 BENCH_PASSWORD = "Bench-password-2026"  # noqa: S105  # accounts in a throwaway database
 SIZE_MM = 42.0
 DOCUMENT_NUMBER = "崖州水南证〔2026〕0001号"
@@ -110,7 +115,9 @@ def main() -> None:
         cert_registry=registry,
     )
 
-    def raw(bytes_reserved: int | None = None) -> bytes:
+    reserved = pades.signature_bytes_reserved(ours_signer)
+
+    def raw() -> bytes:
         pdf_signer = signers.PdfSigner(
             signers.PdfSignatureMetadata(
                 field_name="Seal-1",
@@ -123,33 +130,32 @@ def main() -> None:
             ),
         )
         writer = IncrementalPdfFileWriter(io.BytesIO(document.pdf), strict=False)
-        result: bytes = pdf_signer.sign_pdf(writer, bytes_reserved=bytes_reserved).getvalue()
+        result: bytes = pdf_signer.sign_pdf(writer, bytes_reserved=reserved).getvalue()
         return result
 
     raw()
     # Interleave so that machine noise hits both sides alike.
     ours_ms: list[float] = []
     raw_ms: list[float] = []
-    raw_reserved_ms: list[float] = []
     for _ in range(rounds):
         ours_ms.append(_time_ms(ours))
         raw_ms.append(_time_ms(raw))
-        raw_reserved_ms.append(_time_ms(lambda: raw(bytes_reserved=8192)))
     ours_median = statistics.median(ours_ms)
     raw_median = statistics.median(raw_ms)
     ratio = ours_median / raw_median
     print(f"sealing the same certificate PDF, {rounds} rounds each, medians:")
-    print(f"  zhiyin seal_pdf (seal face + QR + number): {ours_median:7.1f} ms")
-    print(f"  raw pyHanko (stock appearance, same box):  {raw_median:7.1f} ms")
-    # Most of our lead comes from skipping pyHanko's dry-run signature; this line shows
-    # what is left once raw pyHanko is given a fixed reservation too.
-    reserved_median = statistics.median(raw_reserved_ms)
-    print(f"  (for information) raw pyHanko, fixed size: {reserved_median:7.1f} ms")
-    verdict = "ok" if ratio <= TARGET_RATIO else "OVER LIMIT"
-    print(f"  ratio {ratio:.2f}  (limit <= {TARGET_RATIO:.2f})  {verdict}")
+    print(f"  zhiyin seal_pdf (seal face + QR + number):        {ours_median:7.1f} ms")
+    print(f"  raw pyHanko (stock appearance, same box, same size): {raw_median:7.1f} ms")
+    print(
+        f"  seal_pdf ratio {ratio:.2f}×  (limit ≤ {SEAL_PDF_LIMIT:.2f}×)  {verdict(ratio, SEAL_PDF_LIMIT)}"
+    )
     service_ratio = service_bench(rounds)
-    if ratio > TARGET_RATIO or service_ratio > TARGET_RATIO:
+    if ratio > SEAL_PDF_LIMIT or service_ratio > SERVICE_LIMIT:
         sys.exit(1)
+
+
+def verdict(ratio: float, limit: float) -> str:
+    return "OK" if ratio <= limit else "OVER"
 
 
 def service_bench(rounds: int) -> float:
@@ -280,6 +286,11 @@ def service_bench(rounds: int) -> float:
         cert_registry=registry,
     )
 
+    from zhiyin.lib.pades import signature_bytes_reserved
+    from zhiyin.seals.keys import seal_signer
+
+    reserved = signature_bytes_reserved(seal_signer(active))
+
     def raw(pdf: bytes, box: Any) -> bytes:
         pdf_signer = signers.PdfSigner(
             signers.PdfSignatureMetadata(
@@ -289,7 +300,7 @@ def service_bench(rounds: int) -> float:
             new_field_spec=fields.SigFieldSpec(sig_field_name="Seal-1", on_page=0, box=box),
         )
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-        result: bytes = pdf_signer.sign_pdf(writer).getvalue()
+        result: bytes = pdf_signer.sign_pdf(writer, bytes_reserved=reserved).getvalue()
         return result
 
     service_ms: list[float] = []
@@ -318,9 +329,11 @@ def service_bench(rounds: int) -> float:
     ratio = service_median / raw_median
     print(f"sealing service per document, {rounds} rounds each, medians:")
     print(f"  zhiyin document_seal (checks, sign, store, DB, audit): {service_median:7.1f} ms")
-    print(f"  raw pyHanko, same approved PDF, same key:              {raw_median:7.1f} ms")
-    verdict = "ok" if ratio <= TARGET_RATIO else "OVER LIMIT"
-    print(f"  ratio {ratio:.2f}  (limit <= {TARGET_RATIO:.2f})  {verdict}")
+    print(f"  raw pyHanko, same approved PDF, same key, same size:   {raw_median:7.1f} ms")
+    print(
+        f"  document_seal ratio {ratio:.2f}×  (limit ≤ {SERVICE_LIMIT:.2f}×)  "
+        f"{verdict(ratio, SERVICE_LIMIT)}"
+    )
     return ratio
 
 

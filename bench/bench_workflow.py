@@ -1,12 +1,11 @@
 """What the approval workflow costs.
 
-1. Throughput: requests per second taken from submit to approved (two steps: group
-   leader, then secretary) through the services — locks, checks, negative-list match,
-   deadlines on the official calendar, notifications, audit events — against a same-run
-   baseline of bare ORM writes of the same rows (status updates, two steps, two decisions),
-   interleaved in rounds. Target: ≥ 2 requests/s through the services on SQLite — the
-   seed district's whole history (about 10,000 uses) would pass in under 1.5 hours; a
-   village office never submits more than a few requests a minute.
+1. Each transition — submit, the group leader's approval, the secretary's approval —
+   through the services (locks, checks, negative-list match, deadlines on the official
+   calendar, notifications, audit events) against a same-run baseline of bare ORM writes
+   of the same rows (the status update, the two steps, the decision), one transaction
+   each on both sides, interleaved in rounds. Limit: each transition ≤ 3× its bare
+   writes (ratio of medians); the whole submit → approved in requests/s is shown too.
 2. Inbox: with 100,000 requests in the database, the p95 time of a secretary's inbox
    (the selector, and the whole page as the browser gets it) against a bare query of the
    same rows (one filter on status/role/village, ordered by deadline, same LIMIT).
@@ -29,7 +28,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-THROUGHPUT_TARGET_RPS = 2.0
+TRANSITION_LIMIT = 3.0
+TRANSITIONS = ("submit", "approve (group leader)", "approve (secretary)")
 INBOX_PAGE_TARGET_MS = 200.0
 
 
@@ -153,27 +153,36 @@ def _drafts(world: dict[str, Any], n: int) -> list[Any]:
     return made
 
 
-def _through_services(world: dict[str, Any], requests: list[Any]) -> float:
+def _through_services(world: dict[str, Any], requests: list[Any]) -> list[float]:
+    """Seconds spent in each transition, summed over `requests`."""
     from zhiyin.approvals.services import seal_request_approve, seal_request_submit
 
-    start = time.perf_counter()
+    spent = [0.0, 0.0, 0.0]
     for request in requests:
+        t0 = time.perf_counter()
         request = seal_request_submit(request=request, by=world["clerk"])
+        t1 = time.perf_counter()
         request = seal_request_approve(request=request, by=world["leader"])
+        t2 = time.perf_counter()
         request = seal_request_approve(request=request, by=world["secretary"])
+        t3 = time.perf_counter()
         assert request.status == "approved"
-    return time.perf_counter() - start
+        spent[0] += t1 - t0
+        spent[1] += t2 - t1
+        spent[2] += t3 - t2
+    return spent
 
 
-def _bare_orm(world: dict[str, Any], requests: list[Any]) -> float:
+def _bare_orm(world: dict[str, Any], requests: list[Any]) -> list[float]:
     from django.db import transaction
     from django.utils import timezone
 
     from zhiyin.approvals.models import ApprovalStep, SealRequest, StepDecision
 
     first, second = world["steps"]
-    start = time.perf_counter()
+    spent = [0.0, 0.0, 0.0]
     for request in requests:
+        t0 = time.perf_counter()
         now = timezone.now()
         with transaction.atomic():
             SealRequest.objects.filter(pk=request.pk).update(
@@ -199,7 +208,11 @@ def _bare_orm(world: dict[str, Any], requests: list[Any]) -> float:
                     for cs in (first, second)
                 ]
             )
-        for step, person in zip(steps, (world["leader"], world["secretary"]), strict=True):
+        spent[0] += time.perf_counter() - t0
+        for index, (step, person) in enumerate(
+            zip(steps, (world["leader"], world["secretary"]), strict=True), start=1
+        ):
+            t0 = time.perf_counter()
             with transaction.atomic():
                 StepDecision.objects.create(step_id=step.pk, person=person, decision="approve")
                 ApprovalStep.objects.filter(pk=step.pk).update(
@@ -212,20 +225,41 @@ def _bare_orm(world: dict[str, Any], requests: list[Any]) -> float:
                 SealRequest.objects.filter(pk=request.pk).update(
                     status="in_approval" if step.position == 1 else "approved"
                 )
-    return time.perf_counter() - start
+            spent[index] += time.perf_counter() - t0
+    return spent
 
 
-def bench_throughput(world: dict[str, Any], rounds: int, per_round: int = 40) -> None:
+def bench_throughput(world: dict[str, Any], rounds: int, per_round: int = 40) -> bool:
+    """Per-transition ratio of medians; True when every transition is within the limit."""
     _through_services(world, _drafts(world, 3))  # warm up: URLconf, calendar, patterns
-    service_rps, bare_rps = [], []
-    for _ in range(rounds):
+    service: list[list[float]] = [[], [], []]
+    bare: list[list[float]] = [[], [], []]
+    for r in range(rounds):
         drafts = _drafts(world, 2 * per_round)
-        service_rps.append(per_round / _through_services(world, drafts[:per_round]))
-        bare_rps.append(per_round / _bare_orm(world, drafts[per_round:]))
-    s, b = statistics.median(service_rps), statistics.median(bare_rps)
-    print("1. submit → approved (2 steps), requests per second, median of rounds")
-    print(f"   services      {s:8.1f} req/s   (target ≥ {THROUGHPUT_TARGET_RPS:.0f})")
-    print(f"   bare ORM      {b:8.1f} req/s   (same rows, no checks) — services cost {b / s:.1f}×")
+        sides = [
+            (_through_services, drafts[:per_round], service),
+            (_bare_orm, drafts[per_round:], bare),
+        ]
+        for run, batch, out in sides[:: 1 if r % 2 else -1]:
+            for index, seconds in enumerate(run(world, batch)):
+                out[index].append(seconds / per_round * 1000)
+    print(f"1. workflow transitions, ms per request, median of {rounds} rounds × {per_round}")
+    ok = True
+    for index, name in enumerate(TRANSITIONS):
+        s, b = statistics.median(service[index]), statistics.median(bare[index])
+        ratio = s / b
+        ok = ok and ratio <= TRANSITION_LIMIT
+        print(
+            f"   {name:24} services {s:6.2f} ms · bare ORM {b:6.2f} ms · ratio {ratio:4.2f}× "
+            f"(limit ≤ {TRANSITION_LIMIT:.0f}×) {'OK' if ratio <= TRANSITION_LIMIT else 'OVER'}"
+        )
+    total_s = sum(statistics.median(v) for v in service)
+    total_b = sum(statistics.median(v) for v in bare)
+    print(
+        f"   submit → approved: services {1000 / total_s:.1f} req/s · bare ORM "
+        f"{1000 / total_b:.1f} req/s ({total_s / total_b:.1f}×)"
+    )
+    return ok
 
 
 def _fill(world: dict[str, Any], total: int) -> Any:
@@ -345,7 +379,11 @@ def bench_inbox(world: dict[str, Any], total: int, samples: int = 200) -> None:
         print(
             f"   {label:22} median {statistics.median(values):7.2f} ms   p95 {p95(values):7.2f} ms"
         )
-    print(f"   target: page p95 ≤ {INBOX_PAGE_TARGET_MS:.0f} ms")
+    page_p95 = p95(timings["page"])
+    print(
+        f"   inbox page p95 {page_p95:.1f} ms (limit ≤ {INBOX_PAGE_TARGET_MS:.0f} ms) "
+        f"{'OK' if page_p95 <= INBOX_PAGE_TARGET_MS else 'OVER'}"
+    )
 
 
 if __name__ == "__main__":

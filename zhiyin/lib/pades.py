@@ -58,6 +58,7 @@ __all__ = [
     "SignatureReport",
     "VerificationResult",
     "seal_pdf",
+    "signature_bytes_reserved",
     "verify_pdf",
 ]
 
@@ -130,6 +131,12 @@ def _adapter_for(seal_signer: SealSigner) -> _SealSignerAdapter:
     except TypeError:  # a signer that cannot be hashed or weakly referenced
         adapter = _SealSignerAdapter(seal_signer)
     return adapter
+
+
+def signature_bytes_reserved(signer: SealSigner) -> int:
+    """The fixed room ``seal_pdf`` reserves for this signer's signature (without a
+    timestamp): a fair baseline for raw pyHanko reserves the same."""
+    return _adapter_for(signer).bytes_reserved
 
 
 # --- sealing -----------------------------------------------------------------------------
