@@ -61,7 +61,10 @@ def _sha256(data: bytes) -> bytes:
 
 
 def event_hash(event: dict[str, Any]) -> str:
+    """A district log's events also hash their log's name; the installation log's do not."""
     fields = {name: event[name] for name in HASHED_FIELDS}
+    if event.get("log"):
+        fields["log"] = event["log"]
     text = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256((event["prev_hash"] + "\n" + text).encode("utf-8")).hexdigest()
 
@@ -220,7 +223,12 @@ def verify_bundle(
         raise VerifyError(f"not a {BUNDLE_FORMAT} bundle")
     vkey = parse_vkey(vkey_text)
     roots: dict[int, bytes] = {}
-    origin = vkey[0]
+    log = str(bundle.get("log") or "")
+    # Each district's log signs its checkpoints under its own origin.
+    origin = f"{vkey[0]}/district/{log}" if log else vkey[0]
+    strays = [e["seq"] for e in bundle["events"] if str(e.get("log") or "") != log]
+    if strays:
+        raise VerifyError(f"seq {strays[0]}: belongs to another log than the bundle's")
     for cp in bundle["checkpoints"]:
         note_origin, size, root = open_checkpoint(cp["note"], vkey)
         if note_origin != origin:

@@ -42,7 +42,7 @@ from zhiyin.approvals.models import (
 )
 from zhiyin.approvals.selectors import person_approved_request
 from zhiyin.approvals.timelimits import step_deadline, step_duration
-from zhiyin.audit.services import audit_record, audit_record_standalone
+from zhiyin.audit.services import audit_record, audit_record_standalone, district_log
 from zhiyin.catalog.models import Matter
 from zhiyin.delivery.services import notifications_close, notify
 from zhiyin.orgs.errors import RuleViolation
@@ -346,6 +346,7 @@ def _seal_request_create(
         target=request,
         after=_data(request),
         scope=village.name,
+        log=district_log(request.village.district_id),
     )
     return request
 
@@ -408,6 +409,7 @@ def seal_request_update(
         before=before,
         after=_data(request),
         scope=request.village.name,
+        log=district_log(request.village.district_id),
     )
     return request
 
@@ -486,6 +488,7 @@ def seal_request_submit(*, request: SealRequest, by: Person) -> SealRequest:
         before=before,
         after=_data(request),
         scope=request.village.name,
+        log=district_log(request.village.district_id),
     )
     return request
 
@@ -610,6 +613,7 @@ def _decide(*, request: SealRequest, by: Person, decision: str, comment: str) ->
         after={**_data(request), "step": step.name, "comment": comment},
         role=step.role,
         scope=request.village.name,
+        log=district_log(request.village.district_id),
     )
     return request
 
@@ -698,6 +702,7 @@ def seal_request_withdraw(*, request: SealRequest, by: Person, reason: str = "")
         before=before,
         after=_data(request),
         scope=request.village.name,
+        log=district_log(request.village.district_id),
     )
     return request
 
@@ -742,6 +747,7 @@ def seal_request_remind(*, request: SealRequest, by: Person) -> ApprovalStep:
         target=request,
         after={"step": step.name},
         scope=request.village.name,
+        log=district_log(request.village.district_id),
     )
     step.last_reminded_at = now
     return step
@@ -816,6 +822,7 @@ def _seal_request_complete(*, request: SealRequest, by: Person, by_hand: bool) -
         after=_data(request),
         role=Role.CUSTODIAN,
         scope=request.village.name,
+        log=district_log(request.village.district_id),
     )
     return request
 
@@ -883,5 +890,6 @@ def approval_step_overdue_notify(*, step_id: int) -> int:
         target=request,
         after={"step": step.name, "deadline": step.deadline},
         scope=request.village.name,
+        log=district_log(request.village.district_id),
     )
     return holders_claimed + superior_claimed

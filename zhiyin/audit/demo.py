@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from zhiyin.audit.models import Checkpoint
-from zhiyin.audit.services import checkpoint_create
+from zhiyin.audit.services import checkpoints_create
 
 
-def audit_demo_load() -> Checkpoint | None:
-    """Run after the demo district is loaded; signs every event so far (idempotent)."""
-    return checkpoint_create()
+def audit_demo_load() -> list[Checkpoint]:
+    """Run after the demo district is loaded; signs every log so far (idempotent)."""
+    return checkpoints_create()

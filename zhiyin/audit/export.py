@@ -7,6 +7,9 @@ the chain and rebuilds the tree. A *target* bundle holds one object's events wit
 inclusion proof for each against the latest checkpoint (built first, so every event is
 covered), plus optionally a consistency proof from an older checkpoint the inspector
 kept. The format is described in docs/audit.md.
+
+A bundle holds one log: a district's (`log` is its name) or the installation log (`log`
+empty). The offline verifier checks that every event and checkpoint belongs to it.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ BUNDLE_FORMAT = "zhiyin-audit-bundle/1"
 
 def event_export(event: AuditEvent) -> dict[str, Any]:
     """The hashed fields exactly as they enter the canonical text, plus the two hashes."""
+    log = {"log": event.log} if event.log else {}
     return {
+        **log,
         "seq": event.seq,
         "created_at": event.created_at.isoformat(),
         "actor_id": event.actor_id,
@@ -54,14 +59,16 @@ def _checkpoint_export(checkpoint: Checkpoint) -> dict[str, Any]:
     }
 
 
-def bundle_full() -> dict[str, Any]:
-    checkpoint_create()
-    checkpoints = list(Checkpoint.objects.order_by("tree_size"))
+def bundle_full(*, log: str = "") -> dict[str, Any]:
+    checkpoint_create(log=log)
+    checkpoints = list(Checkpoint.objects.filter(log=log).order_by("tree_size"))
+    events = AuditEvent.objects.filter(log=log).order_by("seq")
     return {
         "format": BUNDLE_FORMAT,
+        "log": log,
         "complete": True,
         "vkey": signing_key().vkey,
-        "events": [event_export(e) for e in AuditEvent.objects.order_by("seq").iterator()],
+        "events": [event_export(e) for e in events.iterator()],
         "checkpoints": [_checkpoint_export(c) for c in checkpoints],
         "inclusion_proofs": [],
         "consistency_proofs": [
@@ -76,15 +83,21 @@ def bundle_full() -> dict[str, Any]:
 
 
 def bundle_for_events(
-    events: Iterable[AuditEvent], *, consistency_from: int | None = None
+    events: Iterable[AuditEvent], *, consistency_from: int | None = None, log: str | None = None
 ) -> dict[str, Any]:
-    latest = checkpoint_create()
+    """The events of one log (`log`, by default the log of the last event given) with
+    their proofs; events of another log go in that log's own bundle."""
+    events = list(events)
+    if log is None:
+        log = events[-1].log if events else ""
+    latest = checkpoint_create(log=log)
     covered = latest.tree_size if latest is not None else 0
-    chosen = [e for e in events if e.seq <= covered]  # newer ones go in the next export
+    # Newer events go in the next export.
+    chosen = [e for e in events if e.log == log and e.seq <= covered]
     checkpoints = [latest] if latest is not None else []
     consistency: list[dict[str, Any]] = []
     if latest is not None and consistency_from is not None:
-        older = Checkpoint.objects.get(tree_size=consistency_from)
+        older = Checkpoint.objects.get(log=log, tree_size=consistency_from)
         checkpoints.insert(0, older)
         consistency.append(
             {
@@ -100,6 +113,7 @@ def bundle_for_events(
             proofs.append({"seq": proof.seq, "tree_size": proof.tree_size, "path": proof.path})
     return {
         "format": BUNDLE_FORMAT,
+        "log": log,
         "complete": False,
         "vkey": signing_key().vkey,
         "events": [event_export(e) for e in chosen],

@@ -4,6 +4,13 @@ Each event's `hash` is SHA-256 over its canonical stored text and the previous e
 hash, so changing, deleting or reordering any stored event breaks every hash after it.
 Events are written only by `audit_record`, inside the transaction of the change they
 record: the change and its record commit together or not at all.
+
+There is one log per district (`log` is the district's log name, see `audit_record`) and
+one installation log (`log` empty) for what belongs to no district: logins, refused
+requests, the national negative list. Each log is its own chain from the genesis hash,
+its own sequence from 1, its own Merkle tree and signed checkpoints, so appends to two
+districts never wait for each other and a district's log can be verified, exported and
+later sharded on its own.
 """
 
 from __future__ import annotations
@@ -19,7 +26,8 @@ GENESIS_HASH = "0" * 64
 class AuditEvent(models.Model):
     """One thing that happened: who (frozen at the time), what, to which object, before/after."""
 
-    seq = models.PositiveBigIntegerField(_("序号"), unique=True)
+    log = models.CharField(_("日志"), max_length=40, blank=True, default="")
+    seq = models.PositiveBigIntegerField(_("序号"))
     created_at = models.DateTimeField(_("时间"))
     actor_id = models.BigIntegerField(_("操作人编号"), null=True, blank=True)
     actor_name = models.CharField(_("操作人"), max_length=100, blank=True)
@@ -39,18 +47,22 @@ class AuditEvent(models.Model):
     class Meta:
         verbose_name = _("留痕记录")
         verbose_name_plural = _("留痕记录")
-        ordering: ClassVar = ["seq"]
+        ordering: ClassVar = ["log", "seq"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["log", "seq"], name="audit_event_log_seq"),
+        ]
         indexes: ClassVar = [
             models.Index(fields=["target_type", "target_id"], name="audit_target"),
             models.Index(fields=["actor_id", "created_at"], name="audit_actor"),
         ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.target_label}"
+        return f"{self.log}#{self.seq} {self.action} {self.target_label}"
 
 
 class Checkpoint(models.Model):
-    """A signed statement "the first `tree_size` events have Merkle root `root_hash`".
+    """A signed statement "the first `tree_size` events of log `log` have Merkle root
+    `root_hash`"; the origin line names the log.
 
     The Merkle tree follows RFC 6962/9162 over the events in `seq` order; leaf number
     `seq` is the event's 32-byte `hash` (raw bytes, not hex), hashed as
@@ -59,7 +71,8 @@ class Checkpoint(models.Model):
     would save and later compare it. Checkpoints are append-only like the events.
     """
 
-    tree_size = models.PositiveBigIntegerField(_("树大小"), unique=True)
+    log = models.CharField(_("日志"), max_length=40, blank=True, default="")
+    tree_size = models.PositiveBigIntegerField(_("树大小"))
     root_hash = models.CharField(_("根哈希"), max_length=64)
     created_at = models.DateTimeField(_("时间"))
     origin = models.CharField(_("日志名称"), max_length=200)
@@ -69,7 +82,10 @@ class Checkpoint(models.Model):
     class Meta:
         verbose_name = _("检查点")
         verbose_name_plural = _("检查点")
-        ordering: ClassVar = ["tree_size"]
+        ordering: ClassVar = ["log", "tree_size"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["log", "tree_size"], name="audit_checkpoint_log_size"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.origin} @ {self.tree_size}"

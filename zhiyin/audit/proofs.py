@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from zhiyin.audit.merkle import LeafTree, TreeCache, leaf_hash, verify_inclusion
@@ -12,23 +13,34 @@ class LogBrokenError(Exception):
     """The stored log has a gap: no proof can be given. `audit_verify` says more."""
 
 
-_cache = TreeCache()
+_caches: dict[str, TreeCache] = {}
+_caches_lock = threading.Lock()
 
 
-def tree_for(size: int) -> LeafTree:
-    """A tree holding at least the first `size` events (see `TreeCache`)."""
+def _cache_for(log: str) -> TreeCache:
+    with _caches_lock:
+        cache = _caches.get(log)
+        if cache is None:
+            cache = _caches[log] = TreeCache()
+        return cache
+
+
+def tree_for(size: int, *, log: str = "") -> LeafTree:
+    """A tree holding at least the first `size` events of `log` (see `TreeCache`)."""
+    _cache = _cache_for(log)
+    events = AuditEvent.objects.filter(log=log)
     with _cache.lock:
         tree = _cache.tree
         have = tree.get_size()
         if have:
-            stored = AuditEvent.objects.filter(seq=have).values_list("hash", flat=True).first()
+            stored = events.filter(seq=have).values_list("hash", flat=True).first()
             if stored != _cache.last_hash:
                 _cache.reset()
                 tree, have = _cache.tree, 0
         if have < size:
             expected, last, batch = have + 1, _cache.last_hash, []
             rows = (
-                AuditEvent.objects.filter(seq__gt=have, seq__lte=size)
+                events.filter(seq__gt=have, seq__lte=size)
                 .order_by("seq")
                 .values_list("seq", "hash")
             )
@@ -45,8 +57,8 @@ def tree_for(size: int) -> LeafTree:
 
 
 def tree_cache_clear() -> None:
-    with _cache.lock:
-        _cache.reset()
+    with _caches_lock:
+        _caches.clear()
 
 
 @dataclass(frozen=True)
@@ -65,9 +77,11 @@ def inclusion_proof(*, event: AuditEvent, checkpoint: Checkpoint) -> InclusionPr
     `verified` is the check of that proof against the signed root, done here so a page can
     show it; anyone can redo it offline from the other fields.
     """
+    if event.log != checkpoint.log:
+        raise ValueError("event and checkpoint belong to different logs")
     if event.seq > checkpoint.tree_size:
         raise ValueError("event is newer than the checkpoint")
-    tree = tree_for(checkpoint.tree_size)
+    tree = tree_for(checkpoint.tree_size, log=checkpoint.log)
     path = tree.inclusion_path(event.seq, checkpoint.tree_size)
     leaf = leaf_hash(event.hash)
     return InclusionProof(
@@ -88,7 +102,9 @@ def inclusion_proof(*, event: AuditEvent, checkpoint: Checkpoint) -> InclusionPr
 
 def consistency_proof(*, first: Checkpoint, second: Checkpoint) -> list[str]:
     """RFC 9162 proof that `second`'s tree extends `first`'s (hex hashes)."""
+    if first.log != second.log:
+        raise ValueError("checkpoints of different logs")
     if first.tree_size > second.tree_size:
         first, second = second, first
-    tree = tree_for(second.tree_size)
+    tree = tree_for(second.tree_size, log=second.log)
     return [p.hex() for p in tree.consistency_path(first.tree_size, second.tree_size)]

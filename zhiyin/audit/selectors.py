@@ -16,31 +16,34 @@ def audit_events_for_target(*, target: Model) -> QuerySet[AuditEvent]:
 
 
 def audit_events_for(*, target_type: str, target_id: str) -> QuerySet[AuditEvent]:
-    """The story of the object `target_type:target_id` in log order; unscoped (see module)."""
-    return AuditEvent.objects.filter(target_type=target_type, target_id=target_id).order_by("seq")
+    """The story of the object `target_type:target_id` in time order (its events may lie in
+    more than one log: a person's logins are in the installation log); unscoped."""
+    return AuditEvent.objects.filter(target_type=target_type, target_id=target_id).order_by(
+        "created_at", "log", "seq"
+    )
 
 
-def audit_event_get(*, seq: int) -> AuditEvent:
-    """The event at `seq`; Http404 when there is none. Unscoped (see module)."""
-    event = AuditEvent.objects.filter(seq=seq).first()
+def audit_event_get(*, seq: int, log: str = "") -> AuditEvent:
+    """The event at `seq` of `log`; Http404 when there is none. Unscoped (see module)."""
+    event = AuditEvent.objects.filter(log=log, seq=seq).first()
     if event is None:
         raise Http404
     return event
 
 
-def checkpoint_latest() -> Checkpoint | None:
-    """The signed checkpoint covering the most events, or None before the first one."""
-    return Checkpoint.objects.order_by("-tree_size").first()
+def checkpoint_latest(*, log: str = "") -> Checkpoint | None:
+    """The signed checkpoint covering the most events of `log`, or None before the first."""
+    return Checkpoint.objects.filter(log=log).order_by("-tree_size").first()
 
 
-def checkpoint_get(*, tree_size: int) -> Checkpoint:
-    """The checkpoint of exactly `tree_size` events; Http404 when none was signed."""
-    checkpoint = Checkpoint.objects.filter(tree_size=tree_size).first()
+def checkpoint_get(*, tree_size: int, log: str = "") -> Checkpoint:
+    """The checkpoint of exactly `tree_size` events of `log`; Http404 when none was signed."""
+    checkpoint = Checkpoint.objects.filter(log=log, tree_size=tree_size).first()
     if checkpoint is None:
         raise Http404
     return checkpoint
 
 
-def checkpoints_recent(*, limit: int = 100) -> list[Checkpoint]:
-    """The newest `limit` checkpoints, newest first."""
-    return list(Checkpoint.objects.order_by("-tree_size")[:limit])
+def checkpoints_recent(*, limit: int = 100, log: str = "") -> list[Checkpoint]:
+    """The newest `limit` checkpoints of `log`, newest first."""
+    return list(Checkpoint.objects.filter(log=log).order_by("-tree_size")[:limit])

@@ -1,16 +1,20 @@
 """`audit_record`: the one way anything is written to the log.
 
-Called by domain services inside their own `transaction.atomic()` block. Appends are
-serialized so the sequence stays gap-free and the chain linear even with several app
-processes: PostgreSQL takes a transaction-scoped advisory lock; SQLite already allows one
-writer at a time (the settings open write transactions with BEGIN IMMEDIATE).
+Called by domain services inside their own `transaction.atomic()` block, naming the log
+the event belongs to: the district's (`district_log`), or the installation log (empty
+name) for what belongs to no district. Appends to one log are serialized so its sequence
+stays gap-free and its chain linear even with several app processes: PostgreSQL takes a
+transaction-scoped advisory lock *for that log only*, so a write in one district never
+waits for another district's transaction; SQLite already allows one writer at a time
+(the settings open write transactions with BEGIN IMMEDIATE).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
@@ -53,9 +57,15 @@ HASHED_FIELDS = (
 
 
 def canonical_text_of(values: Mapping[str, Any]) -> str:
-    """The hash input from a mapping of the stored fields (`created_at` a datetime)."""
+    """The hash input from a mapping of the stored fields (`created_at` a datetime).
+
+    A district log's events also carry their log's name (so no event can be moved to
+    another log unseen); the installation log's do not, which keeps every event stored
+    before logs were split hashing exactly as it did."""
     fields = {name: values[name] for name in HASHED_FIELDS}
     fields["created_at"] = fields["created_at"].isoformat()
+    if values.get("log"):
+        fields["log"] = values["log"]
     return canonical_json(fields)
 
 
@@ -73,24 +83,40 @@ def event_hash(event: AuditEvent) -> str:
     return event_hash_of(event.__dict__)
 
 
-def _lock_log() -> None:
-    """Serialize appends: one writer at a time holds the log until its transaction ends.
+def district_log(district_id: int) -> str:
+    """The name of a district's log: its id, which never changes (a district's code may)."""
+    return str(district_id)
 
-    PostgreSQL: a transaction-scoped advisory lock (released at commit or rollback).
-    SQLite: the write transaction itself, opened with BEGIN IMMEDIATE by the settings, is
-    the lock — a second writer waits for it (busy timeout) before reading the last seq.
+
+def log_origin(origin: str, log: str) -> str:
+    """The origin line of a log's checkpoints: the installation's origin, plus
+    `/district/<log>` for a district's log."""
+    return f"{origin}/district/{log}" if log else origin
+
+
+def _lock_log(log: str) -> None:
+    """Serialize appends to one log: one writer at a time holds it until its transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock keyed by the log (released at commit or
+    rollback); two logs whose names share a CRC-32 share a lock, which is slower, never
+    wrong. SQLite: the write transaction itself, opened with BEGIN IMMEDIATE by the
+    settings, is the lock — a second writer waits for it (busy timeout).
     """
     if connection.vendor == "postgresql":
+        key = zlib.crc32(log.encode()) - 2**31
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_ADVISORY_LOCK_KEY, key])
 
 
-def _log_head() -> tuple[int, str] | None:
-    """(seq, hash) of the newest event. Plain SQL: this runs on every append, and the ORM
-    would spend more time building the query than the database spends answering it."""
+def _log_head(log: str) -> tuple[int, str] | None:
+    """(seq, hash) of the log's newest event. Plain SQL: this runs on every append, and the
+    ORM would spend more time building the query than the database spends answering it."""
     table = connection.ops.quote_name(AuditEvent._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1")  # noqa: S608  # no user input
+        cursor.execute(
+            f"SELECT seq, hash FROM {table} WHERE log = %s ORDER BY seq DESC LIMIT 1",  # noqa: S608  # no user input
+            [log],
+        )
         row = cursor.fetchone()
     return (int(row[0]), str(row[1])) if row else None
 
@@ -110,6 +136,22 @@ def audit_subscribers() -> tuple[Callable[[AuditEvent], None], ...]:
     return _subscribers(tuple(getattr(settings, "AUDIT_SUBSCRIBERS", ())))
 
 
+def log_names() -> list[str]:
+    """Every log that holds an event, the installation log first: a loose index scan over
+    (log, seq), so it reads one row per log, not every event."""
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH RECURSIVE logs(name) AS (
+                    SELECT MIN(log) FROM {table}
+                    UNION ALL
+                    SELECT (SELECT MIN(log) FROM {table} WHERE log > logs.name)
+                    FROM logs WHERE logs.name IS NOT NULL
+                ) SELECT name FROM logs WHERE name IS NOT NULL"""  # noqa: S608  # no user input
+        )
+        return [str(row[0]) for row in cursor.fetchall()]
+
+
 def audit_record(
     *,
     actor: Any,
@@ -120,14 +162,17 @@ def audit_record(
     role: str = "",
     scope: str = "",
     target_label: str = "",
+    log: str = "",
 ) -> AuditEvent:
-    """Append one event. `actor` is a Person or None (the system itself)."""
+    """Append one event to `log` (a district's `district_log`, or "" for the installation
+    log). `actor` is a Person or None (the system itself)."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
-    _lock_log()
-    last = _log_head()
+    _lock_log(log)
+    last = _log_head(log)
     context = current_request_context()
     event = AuditEvent(
+        log=log,
         seq=(last[0] + 1) if last else 1,
         created_at=timezone.now(),
         actor_id=getattr(actor, "pk", None),
@@ -178,9 +223,9 @@ def audit_sensitive_read(
     return audit_record_standalone(actor=actor, action=action, target=target, after=detail)
 
 
-def checkpoint_create() -> Checkpoint | None:
-    """Sign the Merkle root over every event so far, unless the latest checkpoint already
-    covers them all. None on an empty log.
+def checkpoint_create(*, log: str = "") -> Checkpoint | None:
+    """Sign the Merkle root over every event of `log` so far, unless the latest checkpoint
+    already covers them all. None on an empty log.
 
     The tree is computed outside any lock (events up to the chosen size never change);
     only the insert is serialized, and a concurrent builder that got there first wins.
@@ -188,22 +233,36 @@ def checkpoint_create() -> Checkpoint | None:
     from zhiyin.audit.proofs import tree_for
     from zhiyin.audit.signing import checkpoint_body, note_sign, signing_key
 
-    size = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
-    latest = Checkpoint.objects.order_by("-tree_size").first()
+    head = _log_head(log)
+    size = head[0] if head else 0
+    checkpoints = Checkpoint.objects.filter(log=log).order_by("-tree_size")
+    latest = checkpoints.first()
     if size == 0 or (latest is not None and latest.tree_size >= size):
         return latest
     key = signing_key()
-    root = tree_for(size).root(size)
-    note = note_sign(checkpoint_body(key.name, size, root), key)
+    origin = log_origin(key.name, log)
+    root = tree_for(size, log=log).root(size)
+    note = note_sign(checkpoint_body(origin, size, root), key)
     with transaction.atomic():
-        _lock_log()
-        if Checkpoint.objects.filter(tree_size__gte=size).exists():
-            return Checkpoint.objects.order_by("-tree_size").first()
+        _lock_log(log)
+        if checkpoints.filter(tree_size__gte=size).exists():
+            return checkpoints.first()
         return Checkpoint.objects.create(
+            log=log,
             tree_size=size,
             root_hash=root.hex(),
             created_at=timezone.now(),
-            origin=key.name,
+            origin=origin,
             key_id=key.key_id.hex(),
             note=note,
         )
+
+
+def checkpoints_create() -> list[Checkpoint]:
+    """A checkpoint for every log that has grown since its last one."""
+    made = []
+    for log in log_names():
+        checkpoint = checkpoint_create(log=log)
+        if checkpoint is not None:
+            made.append(checkpoint)
+    return made

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from zhiyin.audit.services import checkpoint_create
+from zhiyin.audit.services import checkpoints_create
 
 
 @task()
 def checkpoint_build() -> int:
-    """Sign a checkpoint over every event so far; returns its tree size (0: empty log)."""
-    checkpoint = checkpoint_create()
-    return checkpoint.tree_size if checkpoint is not None else 0
+    """Sign a checkpoint over every event so far of every log; returns the events covered."""
+    return sum(checkpoint.tree_size for checkpoint in checkpoints_create())

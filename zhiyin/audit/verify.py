@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 
@@ -94,33 +94,39 @@ def _check_checkpoint(
     return None
 
 
-def _link_problem(seq: int, prev_hash: str) -> Problem:
+def _link_problem(log: str, seq: int, prev_hash: str) -> Problem:
     later = (
-        AuditEvent.objects.filter(hash=prev_hash, seq__gt=seq).values_list("seq", flat=True).first()
+        AuditEvent.objects.filter(log=log, hash=prev_hash, seq__gt=seq)
+        .values_list("seq", flat=True)
+        .first()
     )
     if later is not None:
         return Problem(seq, REORDERED, f"它链接的前一条记录排在其后（第 {later} 号）：顺序被调换")
     return Problem(seq, MISSING, f"它链接的前一条记录不存在：第 {seq - 1} 号之前有记录被删除或改写")
 
 
-#: The canonical text's keys in their sorted order.
-_SORTED_FIELDS = tuple(sorted(HASHED_FIELDS))
+#: The canonical text's keys in their sorted order (a district log's events add `log`).
 _NUMBERS = ("seq", "actor_id")
-_TEXTS = tuple(name for name in _SORTED_FIELDS if name not in _NUMBERS)
-#: `canonical_json` of the hashed fields as one format string over (texts..., seq,
-#: actor_id): every stored value is a string, an integer or NULL, so each is written as
-#: JSON by itself (strings escaped by the json module's own C escaper) and the keys never
-#: need sorting again.
-_ORDER = (*_TEXTS, *_NUMBERS)
-_FORMAT = (
-    "{{" + ",".join(f'"{name}":{{{_ORDER.index(name)}}}' for name in _SORTED_FIELDS) + "}}"
-).format
+
+
+def _formatter(with_log: bool) -> tuple[tuple[str, ...], Callable[..., str]]:
+    """The text fields in fetch order, and `canonical_json` of the hashed fields as one
+    format string over (texts..., seq, actor_id): every stored value is a string, an
+    integer or NULL, so each is written as JSON by itself (strings escaped by the json
+    module's own C escaper) and the keys never need sorting again."""
+    names = sorted((*HASHED_FIELDS, "log") if with_log else HASHED_FIELDS)
+    texts = tuple(name for name in names if name not in _NUMBERS)
+    order = (*texts, *_NUMBERS)
+    template = "{{" + ",".join(f'"{name}":{{{order.index(name)}}}' for name in names) + "}}"
+    return texts, template.format
+
+
 _CHUNK = 10_000
 
 
-def _event_rows() -> Iterator[tuple[int, str, str, str]]:
-    """(seq, canonical text, prev_hash, hash) of every event in order, streamed in chunks
-    straight from the cursor: no model objects, no per-row dicts.
+def _event_rows(log: str = "") -> Iterator[tuple[int, str, str, str]]:
+    """(seq, canonical text, prev_hash, hash) of every event of `log` in order, streamed
+    in chunks straight from the cursor: no model objects, no per-row dicts.
 
     The canonical text is exactly what `canonical_text_of` gives (a test compares them).
     SQLite stores `created_at` as `str(datetime)` in UTC, so its ISO form is that text
@@ -128,6 +134,7 @@ def _event_rows() -> Iterator[tuple[int, str, str, str]]:
     """
     quote = connection.ops.quote_name
     sqlite = connection.vendor == "sqlite"
+    names, fmt = _formatter(bool(log))
 
     def column(name: str) -> str:
         if name == "created_at" and sqlite:
@@ -138,13 +145,13 @@ def _event_rows() -> Iterator[tuple[int, str, str, str]]:
 
     table = quote(AuditEvent._meta.db_table)
     sql = (
-        f"SELECT {', '.join(column(name) for name in _ORDER)}, prev_hash, hash "  # noqa: S608  # no user input
-        f"FROM {table} ORDER BY seq"
+        f"SELECT {', '.join(column(name) for name in (*names, *_NUMBERS))}, prev_hash, hash "  # noqa: S608  # no user input
+        f"FROM {table} WHERE log = %s ORDER BY seq"
     )
-    texts, created_at = len(_TEXTS), _TEXTS.index("created_at")
-    escape, fmt = encode_basestring, _FORMAT
+    texts, created_at = len(names), names.index("created_at")
+    escape = encode_basestring
     with connection.chunked_cursor() as cursor:
-        cursor.execute(sql)
+        cursor.execute(sql, [log])
         while rows := cursor.fetchmany(_CHUNK):
             if sqlite:
                 for row in rows:
@@ -166,8 +173,9 @@ def _event_rows() -> Iterator[tuple[int, str, str, str]]:
                     )
 
 
-def log_verify(*, vkey: str, check_triggers: bool = True) -> VerifyReport:
-    checkpoints = list(Checkpoint.objects.order_by("tree_size"))
+def log_verify(*, vkey: str, log: str = "", check_triggers: bool = True) -> VerifyReport:
+    """Re-walk one log (a district's, or the installation log "")."""
+    checkpoints = list(Checkpoint.objects.filter(log=log).order_by("tree_size"))
     pending = iter(checkpoints)
     next_checkpoint = next(pending, None)
     tree = LeafTree()
@@ -191,20 +199,20 @@ def log_verify(*, vkey: str, check_triggers: bool = True) -> VerifyReport:
         root = tree.root(tree.get_size()).hex() if tree.get_size() else ""
         return VerifyReport(expected - 1, len(checkpoints), root, problem)
 
-    for seq, text, prev_hash, stored_hash in _event_rows():
+    for seq, text, prev_hash, stored_hash in _event_rows(log):
         if seq != expected:
             flush_and_check(expected - 1)
             return report(Problem(expected, MISSING, f"第 {expected} 号记录不存在"))
         if sha256(f"{prev_hash}\n{text}".encode()).hexdigest() != stored_hash:
             flush_and_check(expected - 1)
             if prev_hash != prev:
-                linked = _link_problem(seq, prev_hash)
+                linked = _link_problem(log, seq, prev_hash)
                 if linked.kind == REORDERED:
                     return report(linked)
             return report(Problem(seq, CHANGED, "存储的内容与它的哈希不符：记录被篡改"))
         if prev_hash != prev:
             flush_and_check(expected - 1)
-            return report(_link_problem(seq, prev_hash))
+            return report(_link_problem(log, seq, prev_hash))
         batch.append(stored_hash)
         prev, expected = stored_hash, expected + 1
         if next_checkpoint is not None and next_checkpoint.tree_size == seq:

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from zhiyin.audit.services import audit_record
+from zhiyin.audit.services import audit_record, district_log
 from zhiyin.catalog.models import (
     ApprovalChain,
     ChainStep,
@@ -141,7 +141,13 @@ def approval_chain_create(
     if not name or len(name) > 100:
         raise RuleViolation(_("审批链名称不能为空，且不超过100个字。"))
     chain = _chain_write(district=district, name=name, steps=steps_clean(steps))
-    audit_record(actor=by, action="approval_chain.create", target=chain, after=chain_data(chain))
+    audit_record(
+        actor=by,
+        action="approval_chain.create",
+        target=chain,
+        after=chain_data(chain),
+        log=district_log(chain.district_id),
+    )
     return chain
 
 
@@ -187,6 +193,7 @@ def matter_chain_revise(
         target=new,
         before=chain_data(old),
         after={**chain_data(new), "matters": moved},
+        log=district_log(new.district_id),
     )
     return new
 
@@ -256,7 +263,13 @@ def matter_create(*, matter: Matter, by: Person | None) -> Matter:
     _require_catalog_admin(by, matter.district)
     matter_clean(matter)
     matter.save()
-    audit_record(actor=by, action="matter.create", target=matter, after=matter_data(matter))
+    audit_record(
+        actor=by,
+        action="matter.create",
+        target=matter,
+        after=matter_data(matter),
+        log=district_log(matter.district_id),
+    )
     return matter
 
 
@@ -275,6 +288,7 @@ def matter_update(*, matter: Matter, by: Person | None) -> Matter:
         target=matter,
         before=matter_data(before),
         after=matter_data(matter),
+        log=district_log(matter.district_id),
     )
     return matter
 
@@ -326,6 +340,7 @@ def negative_list_item_create(*, item: NegativeListItem, by: Person | None) -> N
         action="negative_list_item.create",
         target=item,
         after=negative_list_item_data(item),
+        log=district_log(item.district_id) if item.district_id else "",
     )
     return item
 
@@ -343,6 +358,7 @@ def negative_list_item_update(*, item: NegativeListItem, by: Person | None) -> N
         target=item,
         before=negative_list_item_data(before),
         after=negative_list_item_data(item),
+        log=district_log(item.district_id) if item.district_id else "",
     )
     return item
 

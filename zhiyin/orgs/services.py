@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zhiyin.audit.services import audit_record
+from zhiyin.audit.services import audit_record, district_log
 from zhiyin.lib.idcard import id_number_is_valid
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import (
@@ -26,6 +26,16 @@ from zhiyin.orgs.models import (
 )
 
 PlaceT = TypeVar("PlaceT", bound=Place)
+
+
+def place_log(place: Place) -> str:
+    """The audit log a place's changes go to: its district's."""
+    if isinstance(place, District):
+        return district_log(place.pk)
+    if isinstance(place, Village | Bureau):
+        return district_log(place.district_id)
+    village = getattr(place, "village", None)  # groups and collectives
+    return district_log(village.district_id) if isinstance(village, Village) else ""
 
 
 def _place_data(place: Place) -> dict[str, Any]:
@@ -52,7 +62,11 @@ def place_create(*, place: PlaceT, by: Person | None) -> PlaceT:
         raise RuleViolation(_("本区已有名为“%(name)s”的村（社区）。") % {"name": place.name})
     place.save()
     audit_record(
-        actor=by, action=f"{place._meta.model_name}.create", target=place, after=_place_data(place)
+        actor=by,
+        action=f"{place._meta.model_name}.create",
+        target=place,
+        after=_place_data(place),
+        log=place_log(place),
     )
     return place
 
@@ -68,6 +82,7 @@ def place_rename(*, place: Place, name: str, by: Person | None) -> Place:
         target=place,
         before=before,
         after=_place_data(place),
+        log=place_log(place),
     )
     return place
 
@@ -88,6 +103,7 @@ def place_retire(*, place: Place, by: Person | None) -> Place:
         target=place,
         before=before,
         after=_place_data(place),
+        log=place_log(place),
     )
     return place
 
@@ -312,7 +328,13 @@ def role_grant_create(
         person=person, role=role, district=district, village=village, group=group, bureau=bureau
     )
     grant.save()
-    audit_record(actor=by, action="role_grant.create", target=grant, after=_grant_data(grant))
+    audit_record(
+        actor=by,
+        action="role_grant.create",
+        target=grant,
+        after=_grant_data(grant),
+        log=district_log(grant.district_id),
+    )
     return grant
 
 
@@ -325,7 +347,12 @@ def role_grant_revoke(*, grant: RoleGrant, by: Person | None) -> RoleGrant:
     grant.revoked_at = timezone.now()
     grant.save(update_fields=["revoked_at"])
     audit_record(
-        actor=by, action="role_grant.revoke", target=grant, before=before, after=_grant_data(grant)
+        actor=by,
+        action="role_grant.revoke",
+        target=grant,
+        before=before,
+        after=_grant_data(grant),
+        log=district_log(grant.district_id),
     )
     return grant
 

@@ -86,29 +86,35 @@ def key(request: HttpRequest) -> KeyOut:
 
 
 @router.get("/checkpoints", response=list[CheckpointOut])
-def checkpoints(request: HttpRequest) -> list[CheckpointOut]:
-    """The latest 100 checkpoints, newest first."""
+def checkpoints(request: HttpRequest, log: str = "") -> list[CheckpointOut]:
+    """The latest 100 checkpoints of `log` (a district's log name; default the
+    installation log), newest first."""
     _overseer(request)
-    return [_checkpoint_out(c) for c in checkpoints_recent()]
+    return [_checkpoint_out(c) for c in checkpoints_recent(log=log)]
 
 
 @router.get("/checkpoints/latest", response=CheckpointOut)
-def checkpoint_latest_get(request: HttpRequest) -> CheckpointOut:
+def checkpoint_latest_get(request: HttpRequest, log: str = "") -> CheckpointOut:
     _overseer(request)
-    checkpoint = checkpoint_latest()
+    checkpoint = checkpoint_latest(log=log)
     if checkpoint is None:
         raise HttpError(404, "Not Found")
     return _checkpoint_out(checkpoint)
 
 
 @router.get("/events/{seq}/inclusion", response=InclusionOut)
-def event_inclusion(request: HttpRequest, seq: int, tree_size: int | None = None) -> InclusionOut:
-    """Proof that event `seq` is leaf `seq` of a signed tree (default: the latest)."""
+def event_inclusion(
+    request: HttpRequest, seq: int, tree_size: int | None = None, log: str = ""
+) -> InclusionOut:
+    """Proof that event `seq` of `log` is leaf `seq` of its log's signed tree (default:
+    the latest)."""
     access = _overseer(request)
     try:
-        event = event_get_for(access=access, seq=seq)
+        event = event_get_for(access=access, seq=seq, log=log)
         checkpoint = (
-            checkpoint_get(tree_size=tree_size) if tree_size is not None else checkpoint_latest()
+            checkpoint_get(tree_size=tree_size, log=log)
+            if tree_size is not None
+            else checkpoint_latest(log=log)
         )
     except Http404:
         assert isinstance(request.user, Person)
@@ -127,13 +133,13 @@ def event_inclusion(request: HttpRequest, seq: int, tree_size: int | None = None
 
 
 @router.get("/consistency", response=ConsistencyOut)
-def consistency(request: HttpRequest, first: int, second: int) -> ConsistencyOut:
-    """Proof that checkpoint `second` extends checkpoint `first` (both tree sizes)."""
+def consistency(request: HttpRequest, first: int, second: int, log: str = "") -> ConsistencyOut:
+    """Proof that checkpoint `second` of `log` extends its checkpoint `first` (tree sizes)."""
     _overseer(request)
     if first > second:
         raise HttpError(400, "first 必须不大于 second。")
-    older = checkpoint_get(tree_size=first)
-    newer = checkpoint_get(tree_size=second)
+    older = checkpoint_get(tree_size=first, log=log)
+    newer = checkpoint_get(tree_size=second, log=log)
     return ConsistencyOut(
         first=_checkpoint_out(older),
         second=_checkpoint_out(newer),

@@ -111,9 +111,9 @@ def trace_events(*, target: TraceTarget) -> QuerySet[AuditEvent]:
     return audit_events_for(target_type=target.target_type, target_id=target.target_id)
 
 
-def event_get_for(*, access: Access, seq: int) -> AuditEvent:
-    """One event, if the viewer may see its target (targetless: district overseers)."""
-    event = audit_event_get(seq=seq)
+def event_get_for(*, access: Access, seq: int, log: str = "") -> AuditEvent:
+    """One event of `log`, if the viewer may see its target (targetless: district overseers)."""
+    event = audit_event_get(seq=seq, log=log)
     if not event.target_type:
         if _district_overseer(access, None):
             return event

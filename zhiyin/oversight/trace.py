@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from zhiyin.audit.models import AuditEvent, Checkpoint
 from zhiyin.audit.proofs import LogBrokenError, inclusion_proof
+from zhiyin.audit.selectors import checkpoint_latest
 from zhiyin.audit.services import event_hash
 from zhiyin.audit.signing import note_verify, signing_key
 
@@ -48,10 +49,19 @@ def checkpoint_signature_ok(checkpoint: Checkpoint | None) -> bool:
 
 
 def trace_rows(events: list[AuditEvent], checkpoint: Checkpoint | None) -> list[TraceRow]:
-    signed = checkpoint_signature_ok(checkpoint)
+    """Each event with its proof mark, against `checkpoint` for the events of its log and
+    against the latest checkpoint of their own log for the others."""
+    latest: dict[str, Checkpoint | None] = {checkpoint.log: checkpoint} if checkpoint else {}
+    signed_logs: dict[str, bool] = {}
     rows: list[TraceRow] = []
     previous: AuditEvent | None = None
     for event in events:
+        if event.log not in latest:
+            latest[event.log] = checkpoint_latest(log=event.log)
+        checkpoint = latest[event.log]
+        if event.log not in signed_logs:
+            signed_logs[event.log] = checkpoint_signature_ok(checkpoint)
+        signed = signed_logs[event.log]
         pending = checkpoint is None or event.seq > checkpoint.tree_size
         verified = False
         if not pending and signed and checkpoint is not None and event_hash(event) == event.hash:

@@ -22,8 +22,9 @@ from zhiyin.oversight.trace_pdf import trace_pdf_build
 def trace(request: HttpRequest, target_type: str, target_id: str) -> HttpResponse:
     access = request_access(request)
     target = trace_target_get_for(access=access, target_type=target_type, target_id=target_id)
-    checkpoint = checkpoint_latest()
-    rows = trace_rows(list(trace_events(target=target)), checkpoint)
+    events = list(trace_events(target=target))
+    checkpoint = checkpoint_latest(log=events[-1].log if events else "")
+    rows = trace_rows(events, checkpoint)
     warnings = (
         list(warnings_of_request(access=access, request_id=int(target.target_id)))
         if target.target_type == "approvals.sealrequest" and target.target_id.isdigit()
@@ -53,7 +54,7 @@ def trace_export(request: HttpRequest, target_type: str, target_id: str) -> Http
         action="audit.trace_export",
         target_label=f"{target.target_type}:{target.target_id}",
     )
-    bundle = bundle_for_events(trace_events(target=target))
+    bundle = bundle_for_events(trace_events(target=target).order_by("log", "seq"))
     response = HttpResponse(
         json.dumps(bundle, ensure_ascii=False, indent=1),
         content_type="application/json; charset=utf-8",
@@ -75,8 +76,9 @@ def trace_pdf(request: HttpRequest, target_type: str, target_id: str) -> HttpRes
         target_label=f"{target.target_type}:{target.target_id}",
         after={"format": "pdf"},
     )
-    checkpoint = checkpoint_latest()
-    rows = trace_rows(list(trace_events(target=target)), checkpoint)
+    events = list(trace_events(target=target))
+    checkpoint = checkpoint_latest(log=events[-1].log if events else "")
+    rows = trace_rows(events, checkpoint)
     pdf = trace_pdf_build(
         target=target,
         rows=rows,

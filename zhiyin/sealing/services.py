@@ -31,7 +31,7 @@ from zhiyin.approvals.services import (
     duties_attempt_record,
     seal_request_complete,
 )
-from zhiyin.audit.services import audit_record
+from zhiyin.audit.services import audit_record, district_log
 from zhiyin.catalog.models import MatterCategory, MatterTier
 from zhiyin.delivery.services import delivery_document_sealed
 from zhiyin.lib import pades, pdfdoc, stamp
@@ -243,6 +243,7 @@ def _seal_one(
         },
         role=Role.CUSTODIAN,
         scope=request.village.name,
+        log=district_log(request.village.district_id),
     )
     return sealed
 
@@ -316,6 +317,7 @@ def _document_seal(
             after={"confirmations": confirmations, "needed": needed},
             role=Role.CUSTODIAN,
             scope=request.village.name,
+            log=district_log(request.village.district_id),
         )
         return SealingOutcome(confirmations=confirmations, needed=needed)
 

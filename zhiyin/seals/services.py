@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zhiyin.audit.services import audit_record
+from zhiyin.audit.services import audit_record, district_log
 from zhiyin.lib import pki, stamp
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Collective, District, Person, Village, VillageGroup
@@ -139,7 +139,12 @@ def seal_register(
     )
     seal.save()
     audit_record(
-        actor=by, action="seal.register", target=seal, after=_seal_data(seal), scope=village.name
+        actor=by,
+        action="seal.register",
+        target=seal,
+        after=_seal_data(seal),
+        scope=village.name,
+        log=district_log(seal.village.district_id),
     )
     return seal
 
@@ -176,6 +181,7 @@ def _seal_move(
         before=before,
         after=_seal_data(seal),
         scope=seal.village.name,
+        log=district_log(seal.village.district_id),
     )
     return seal
 
@@ -271,6 +277,7 @@ def _ca_store(
         target=ca,
         after={"district": district.code, "serial": str(certificate.serial_number)},
         scope=district.name,
+        log=district_log(ca.district_id),
     )
     return ca
 
@@ -345,6 +352,7 @@ def _electronic_seal_revoke(*, seal: Seal, reason: str, by: Person | None) -> El
         target=electronic_seal,
         after={"seal": seal.code, "serial": electronic_seal.serial, "reason": reason},
         scope=seal.village.name,
+        log=district_log(electronic_seal.seal.village.district_id),
     )
     return electronic_seal
 
@@ -401,6 +409,7 @@ def electronic_seal_issue(*, seal: Seal, by: Person | None) -> ElectronicSeal:
             "not_after": electronic_seal.not_after.isoformat(),
         },
         scope=seal.village.name,
+        log=district_log(electronic_seal.seal.village.district_id),
     )
     return electronic_seal
 

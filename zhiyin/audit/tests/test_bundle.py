@@ -18,7 +18,7 @@ from conftest import World
 from tools.zhiyin_verify import VerifyError, verify_bundle
 from zhiyin.audit.export import bundle_for_events, bundle_full
 from zhiyin.audit.models import AuditEvent
-from zhiyin.audit.services import checkpoint_create
+from zhiyin.audit.services import audit_record_standalone, checkpoint_create
 from zhiyin.audit.signing import signing_key
 from zhiyin.audit.tests.conftest import record_events
 from zhiyin.seals.services import seal_suspend
@@ -151,3 +151,55 @@ def test_audit_export_writes_a_bundle_for_a_target(world: World, tmp_path: Path)
     verify_bundle(bundle, signing_key().vkey)
     with pytest.raises(CommandError, match="TYPE:ID"):
         call_command("audit_export", "--out", str(out), "--target", "seals.seal")
+
+
+def _district_events(log: str, count: int) -> None:
+    for i in range(count):
+        audit_record_standalone(actor=None, action="test.district", target_label=str(i), log=log)
+
+
+def test_each_district_log_exports_and_verifies_on_its_own() -> None:
+    _district_events("7", 3)
+    record_events(2)
+    _district_events("8", 4)
+    checkpoint_create(log="7")
+    _district_events("7", 2)
+    for log, events in (("7", 5), ("8", 4), ("", 2)):
+        bundle = bundle_full(log=log)
+        assert bundle["log"] == log
+        assert [e["seq"] for e in bundle["events"]] == list(range(1, events + 1))
+        summary = verify_bundle(bundle, signing_key().vkey)
+        assert summary.startswith(f"{events} events verified (complete chain)")
+
+
+def test_the_verifier_refuses_an_event_moved_to_another_districts_log() -> None:
+    _district_events("7", 3)
+    _district_events("8", 3)
+    bundle = bundle_full(log="8")
+    moved = copy.deepcopy(bundle)
+    moved["log"] = "7"
+    for event in moved["events"]:
+        event["log"] = "7"
+    with pytest.raises(VerifyError, match="origin"):
+        verify_bundle(moved, signing_key().vkey)
+    moved["checkpoints"] = moved["consistency_proofs"] = []  # unsigned: the hashes alone
+    with pytest.raises(VerifyError, match="seq 1: changed"):
+        verify_bundle(moved, signing_key().vkey)
+    stray = copy.deepcopy(bundle)
+    stray["events"][1]["log"] = "7"
+    with pytest.raises(VerifyError, match="another log"):
+        verify_bundle(stray, signing_key().vkey)
+
+
+def test_a_district_checkpoint_is_signed_under_that_districts_origin() -> None:
+    _district_events("7", 2)
+    checkpoint = checkpoint_create(log="7")
+    assert checkpoint is not None
+    assert checkpoint.origin == "zhiyin.test/audit/district/7"
+    assert checkpoint.note.startswith("zhiyin.test/audit/district/7\n2\n")
+    bundle = bundle_full(log="7")
+    bundle["log"] = ""
+    for event in bundle["events"]:
+        event.pop("log")
+    with pytest.raises(VerifyError, match="origin"):
+        verify_bundle(bundle, signing_key().vkey)

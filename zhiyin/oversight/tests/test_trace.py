@@ -10,7 +10,7 @@ from django.urls import reverse
 from conftest import World, client_for
 from tools.zhiyin_verify import verify_bundle
 from zhiyin.audit.models import AuditEvent
-from zhiyin.audit.services import checkpoint_create
+from zhiyin.audit.services import checkpoint_create, checkpoints_create, district_log
 from zhiyin.audit.signing import signing_key
 from zhiyin.seals.services import seal_suspend
 
@@ -46,7 +46,7 @@ def test_the_trace_of_a_seal_follows_the_matrix(world: World, persona: str, stat
 
 def test_it_shows_the_story_in_order_with_durations_and_verified_marks(world: World) -> None:
     seal_suspend(seal=world.sn_committee_seal, by=world.sn_admin, reason="遗失待查")
-    checkpoint_create()
+    checkpoints_create()
     body = client_for(world.inspector).get(_seal_trace(world)).content.decode()
     assert body.index("seal.register") < body.index("seal.suspend")
     assert "水南管理员" in body
@@ -55,7 +55,7 @@ def test_it_shows_the_story_in_order_with_durations_and_verified_marks(world: Wo
 
 
 def test_events_after_the_latest_checkpoint_wait_for_the_next_one(world: World) -> None:
-    checkpoint_create()
+    checkpoints_create()
     seal_suspend(seal=world.sn_committee_seal, by=world.sn_admin, reason="遗失待查")
     body = client_for(world.inspector).get(_seal_trace(world)).content.decode()
     assert body.count('badge-active">已核验') == 1 and "待下一检查点" in body
@@ -104,7 +104,7 @@ def test_the_trace_export_verifies_offline_and_is_recorded(world: World) -> None
 
 
 def test_the_trace_prints_as_pdf_for_those_in_scope(world: World) -> None:
-    checkpoint_create()
+    checkpoints_create()
     url = reverse("audit_trace_pdf", args=["seals.seal", world.sn_committee_seal.pk])
     response = client_for(world.inspector).get(url)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
@@ -122,7 +122,7 @@ def _seal_event(world: World) -> AuditEvent:
 
 
 def test_the_api_wants_a_session(world: World) -> None:
-    checkpoint_create()
+    checkpoints_create()
     assert client_for(None).get("/api/audit/checkpoints/latest").status_code == 401
 
 
@@ -137,7 +137,7 @@ def test_the_api_wants_a_session(world: World) -> None:
     ],
 )
 def test_checkpoints_are_for_inspectors_and_admins(world: World, persona: str, status: int) -> None:
-    checkpoint_create()
+    checkpoints_create()
     response = client_for(getattr(world, persona)).get("/api/audit/checkpoints/latest")
     assert response.status_code == status
     if status == 200:
@@ -151,15 +151,20 @@ def test_checkpoints_are_for_inspectors_and_admins(world: World, persona: str, s
     [("sn_clerk", 404), ("bl_admin", 404), ("sn_admin", 200), ("inspector", 200)],
 )
 def test_inclusion_proofs_follow_the_matrix(world: World, persona: str, status: int) -> None:
-    checkpoint_create()
+    checkpoints_create()
     event = _seal_event(world)
-    response = client_for(getattr(world, persona)).get(f"/api/audit/events/{event.seq}/inclusion")
+    assert event.log  # the seal's story is in its district's own log
+    response = client_for(getattr(world, persona)).get(
+        f"/api/audit/events/{event.seq}/inclusion?log={event.log}"
+    )
     assert response.status_code == status
     if status == 200:
         data = response.json()
         assert data["event"]["hash"] == event.hash and data["tree_size"] >= event.seq
+        assert data["checkpoint"]["note"].startswith(f"zhiyin.test/audit/district/{event.log}\n")
         bundle = {
             "format": "zhiyin-audit-bundle/1",
+            "log": event.log,
             "complete": False,
             "events": [data["event"]],
             "checkpoints": [data["checkpoint"]],
@@ -172,22 +177,26 @@ def test_inclusion_proofs_follow_the_matrix(world: World, persona: str, status: 
 
 
 def test_an_event_newer_than_every_checkpoint_has_no_proof_yet(world: World) -> None:
-    checkpoint_create()
+    checkpoints_create()
     seal_suspend(seal=world.sn_committee_seal, by=world.sn_admin, reason="遗失待查")
-    newest = AuditEvent.objects.latest("seq")
-    response = client_for(world.inspector).get(f"/api/audit/events/{newest.seq}/inclusion")
+    newest = AuditEvent.objects.get(action="seal.suspend")
+    response = client_for(world.inspector).get(
+        f"/api/audit/events/{newest.seq}/inclusion?log={newest.log}"
+    )
     assert response.status_code == 409
 
 
 def test_consistency_proofs_connect_two_checkpoints(world: World) -> None:
-    first = checkpoint_create()
+    log = district_log(world.district.pk)
+    first = checkpoint_create(log=log)
     seal_suspend(seal=world.sn_committee_seal, by=world.sn_admin, reason="遗失待查")
-    second = checkpoint_create()
+    second = checkpoint_create(log=log)
     assert first is not None and second is not None
-    url = f"/api/audit/consistency?first={first.tree_size}&second={second.tree_size}"
+    url = f"/api/audit/consistency?first={first.tree_size}&second={second.tree_size}&log={log}"
     data = client_for(world.inspector).get(url).json()
     bundle = {
         "format": "zhiyin-audit-bundle/1",
+        "log": log,
         "complete": False,
         "events": [],
         "checkpoints": [data["first"], data["second"]],
@@ -198,7 +207,7 @@ def test_consistency_proofs_connect_two_checkpoints(world: World) -> None:
     }
     verify_bundle(bundle, signing_key().vkey)
     assert client_for(world.sn_clerk).get(url).status_code == 404
-    bad = f"/api/audit/consistency?first={second.tree_size}&second={first.tree_size}"
+    bad = f"/api/audit/consistency?first={second.tree_size}&second={first.tree_size}&log={log}"
     assert client_for(world.inspector).get(bad).status_code == 400
 
 

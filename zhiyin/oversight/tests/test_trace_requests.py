@@ -13,7 +13,7 @@ from zhiyin.approvals.tests.conftest import (  # the approvals app's own test se
     catalog,  # noqa: F401  # fixture
     request_make,
 )
-from zhiyin.audit.services import checkpoint_create
+from zhiyin.audit.services import checkpoints_create
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,7 @@ def test_the_trace_of_a_seal_request_follows_the_matrix(
     status: int,
 ) -> None:
     request = request_make(world, catalog.matter, on_behalf_of=world.sn_resident)
-    checkpoint_create()
+    checkpoints_create()
     url = reverse("audit_trace", args=["approvals.sealrequest", request.pk])
     response = client_for(getattr(world, persona)).get(url)
     assert response.status_code == status

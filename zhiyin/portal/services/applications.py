@@ -26,7 +26,7 @@ from zhiyin.approvals.models import RequestStatus
 from zhiyin.approvals.services import (
     seal_request_withdraw,
 )
-from zhiyin.audit.services import audit_record
+from zhiyin.audit.services import audit_record, district_log
 from zhiyin.catalog.selectors import negative_list_check
 from zhiyin.delivery.services import notifications_close, notify
 from zhiyin.orgs.errors import RuleViolation
@@ -210,6 +210,7 @@ def application_submit(
         target=application,
         after=_data(application),
         scope=application.village.name,
+        log=district_log(application.village.district_id),
     )
     return application
 
@@ -253,6 +254,7 @@ def application_resubmit(
         before=before,
         after=_data(application),
         scope=application.village.name,
+        log=district_log(application.village.district_id),
     )
     return application
 
@@ -298,5 +300,6 @@ def application_withdraw(*, application: Application, by: Person) -> Application
         before=before,
         after=_data(application),
         scope=application.village.name,
+        log=district_log(application.village.district_id),
     )
     return application

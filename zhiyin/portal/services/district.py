@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from zhiyin.approvals.files import size_text
-from zhiyin.audit.services import audit_record
+from zhiyin.audit.services import audit_record, district_log
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import District, Person, Role
 from zhiyin.orgs.selectors import access_for
@@ -71,6 +71,7 @@ def register_import(
         target_label=filename[:200],
         after={"file": filename[:200], "created": report.created, "updated": report.updated},
         scope=district.name,
+        log=district_log(district.pk),
     )
     return report
 
@@ -93,5 +94,6 @@ def portal_settings_update(
         before=before,
         after={"show_official_names": show_official_names},
         scope=district.name,
+        log=district_log(district.pk),
     )
     return setting

@@ -20,7 +20,7 @@ from zhiyin.approvals.services import (
     seal_request_submit,
     seal_request_update,
 )
-from zhiyin.audit.services import audit_record
+from zhiyin.audit.services import audit_record, district_log
 from zhiyin.catalog.models import MatterCategory
 from zhiyin.delivery.services import notifications_close
 from zhiyin.orgs.errors import RuleViolation
@@ -153,6 +153,7 @@ def application_accept(
         before=before,
         after=_data(application),
         scope=application.village.name,
+        log=district_log(application.village.district_id),
     )
     return request
 
@@ -232,5 +233,6 @@ def application_sync(*, application_id: int) -> bool:
         before=before,
         after=_data(application),
         scope=application.village.name,
+        log=district_log(application.village.district_id),
     )
     return True

@@ -6,15 +6,16 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from zhiyin.audit.services import checkpoint_create
+from zhiyin.audit.services import checkpoints_create
 
 
 class Command(BaseCommand):
-    help = "Sign a Merkle checkpoint over every audit event so far and print its note."
+    help = "Sign a Merkle checkpoint over every event so far of every log; print their notes."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        checkpoint = checkpoint_create()
-        if checkpoint is None:
+        checkpoints = checkpoints_create()
+        if not checkpoints:
             self.stdout.write("audit log is empty: no checkpoint")
             return
-        self.stdout.write(checkpoint.note, ending="")
+        for checkpoint in checkpoints:
+            self.stdout.write(checkpoint.note, ending="")

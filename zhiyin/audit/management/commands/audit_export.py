@@ -1,5 +1,6 @@
-"""`manage.py audit_export --out bundle.json [--target TYPE:ID]`: a bundle for
-tools/zhiyin_verify.py — the whole log, or one object's events with their proofs."""
+"""`manage.py audit_export --out bundle.json [--log NAME] [--target TYPE:ID]`: a bundle
+for tools/zhiyin_verify.py — a whole log (a district's, or the installation log by
+default), or one object's events of that log with their proofs."""
 
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ class Command(BaseCommand):
             "--target", help="Only this object's events, e.g. seals.seal:12 (type:id)."
         )
         parser.add_argument(
+            "--log",
+            help="The log: a district's log name (its id). Default: the installation log "
+            "for a whole log, the log of the target's latest event with --target.",
+        )
+        parser.add_argument(
             "--consistency-from",
             type=int,
             help="Tree size of an older checkpoint to prove the latest one extends.",
@@ -29,19 +35,24 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         target = options.get("target")
+        log = options.get("log")
         if target:
             target_type, sep, target_id = str(target).partition(":")
             if not sep or not target_type or not target_id:
                 raise CommandError("--target must look like TYPE:ID, e.g. seals.seal:12")
             since = options.get("consistency_from")
-            if since is not None and not Checkpoint.objects.filter(tree_size=since).exists():
+            events = AuditEvent.objects.filter(target_type=target_type, target_id=target_id)
+            if log is None:
+                latest = events.order_by("-created_at").first()
+                log = latest.log if latest is not None else ""
+            checkpoints = Checkpoint.objects.filter(log=log)
+            if since is not None and not checkpoints.filter(tree_size=since).exists():
                 raise CommandError(f"no checkpoint with tree size {since}")
-            events = AuditEvent.objects.filter(
-                target_type=target_type, target_id=target_id
-            ).order_by("seq")
-            bundle = bundle_for_events(events, consistency_from=since)
+            bundle = bundle_for_events(
+                events.filter(log=log).order_by("seq"), consistency_from=since, log=log
+            )
         else:
-            bundle = bundle_full()
+            bundle = bundle_full(log=log or "")
         text = json.dumps(bundle, ensure_ascii=False, indent=1)
         if options["out"] == "-":
             self.stdout.write(text)
