@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "axes",
     "zhiyin.accounts",
     "zhiyin.workspace",
+    "zhiyin.province",
 ]
 
 MIDDLEWARE = [

@@ -198,6 +198,24 @@ def audit_record(
     return event
 
 
+def audit_events_chain(
+    *, log: str, events: Iterable[Mapping[str, Any]]
+) -> Iterator[dict[str, Any]]:
+    """Chain ready-made events onto the end of `log`, for bulk loaders (`load_province`):
+    each gets its `seq`, `prev_hash` and `hash` exactly as `audit_record` would give them.
+    Call inside the transaction that writes them; the log stays locked until it ends."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit_events_chain must run inside the transaction that stores them")
+    _lock_log(log)
+    last = _log_head(log)
+    seq, prev = last if last else (0, GENESIS_HASH)
+    for values in events:
+        seq += 1
+        event = {**values, "log": log, "seq": seq, "prev_hash": prev}
+        event["hash"] = prev = event_hash_of(event)
+        yield event
+
+
 def audit_record_standalone(**kwargs: Any) -> AuditEvent:
     """For events that are not part of a data change (a login, a refused request)."""
     with transaction.atomic():

@@ -67,9 +67,10 @@ def _seal_for(matter: Matter, seals: list[Seal]) -> Seal | None:
     return usable[0] if usable else None
 
 
-def sealing_demo_load() -> int:
-    """Seal a few demo certificates; returns how many documents were sealed."""
-    village = Village.objects.filter(name=DEMO_VILLAGE).first()
+def sealing_demo_load(*, village: Village | None = None, documents: int = DEMO_DOCUMENTS) -> int:
+    """Seal a few demo certificates (in the demo village, or `village`); returns how many
+    documents were sealed."""
+    village = village or Village.objects.filter(name=DEMO_VILLAGE).first()
     if village is None or SealedDocument.objects.filter(request__village=village).exists():
         return 0
     clerk_grant = RoleGrant.objects.active().filter(role=Role.CLERK, village=village).first()
@@ -97,7 +98,7 @@ def sealing_demo_load() -> int:
     residents = list(
         Person.objects.filter(home_village=village, is_active=True, home_group__isnull=False)
         .exclude(pk=clerk.pk)
-        .order_by("pk")[:DEMO_DOCUMENTS]
+        .order_by("pk")[:documents]
     )
     sealed = 0
     for index, resident in enumerate(residents):

@@ -1,0 +1,103 @@
+"""Bulk rows straight into tables: COPY on PostgreSQL, executemany on SQLite.
+
+The loader hands in rows as {attname: value}; a `Sink` fills every other column with the
+field's default, adapts the few types that need it (datetimes for SQLite, JSON as text)
+and writes in batches. Primary keys are given by the caller (`Ids`), so rows can refer
+to each other before anything is written; `sequences_reset` moves the tables' id
+sequences past them at the end.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.color import no_style
+from django.db import connection, models
+
+
+class Ids:
+    """The next free primary key of each model, counted from what is already stored."""
+
+    def __init__(self) -> None:
+        self._next: dict[type[models.Model], int] = {}
+
+    def take(self, model: type[models.Model], count: int = 1) -> int:
+        """The first of `count` fresh ids."""
+        if model not in self._next:
+            last = model._default_manager.aggregate(last=models.Max("pk"))["last"] or 0
+            self._next[model] = int(last) + 1
+        first = self._next[model]
+        self._next[model] = first + count
+        return first
+
+
+class Sink:
+    """Rows of one model, written `batch` at a time."""
+
+    def __init__(self, model: type[models.Model], *, batch: int = 20_000) -> None:
+        self.model = model
+        self.batch = batch
+        self.fields = [f for f in model._meta.concrete_fields]
+        self.columns = [f.column for f in self.fields]
+        self.names = [f.attname for f in self.fields]
+        self.defaults = [self._default(f) for f in self.fields]
+        self.json_at = {i for i, f in enumerate(self.fields) if isinstance(f, models.JSONField)}
+        # Types SQLite stores as something else (datetimes as text, durations as µs).
+        self.prep_at = {
+            i
+            for i, f in enumerate(self.fields)
+            if isinstance(f, models.DateTimeField | models.DurationField)
+        }
+        self.rows: list[tuple[Any, ...]] = []
+        self.written = 0
+
+    @staticmethod
+    def _default(field: models.Field[Any, Any]) -> Any:
+        if field.has_default():
+            return field.get_default()
+        return None if field.null else ("" if field.empty_strings_allowed else None)
+
+    def add(self, **values: Any) -> None:
+        row = [
+            values.get(name, default)
+            for name, default in zip(self.names, self.defaults, strict=True)
+        ]
+        for i in self.json_at:
+            row[i] = json.dumps(row[i], ensure_ascii=False)
+        self.rows.append(tuple(row))
+        if len(self.rows) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        columns = ", ".join(connection.ops.quote_name(c) for c in self.columns)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in self.rows:
+                        copy.write_row(row)
+            else:
+                fields, prep = self.fields, self.prep_at
+                rows: list[tuple[Any, ...]] = [
+                    tuple(
+                        fields[i].get_db_prep_value(v, connection) if i in prep else v
+                        for i, v in enumerate(row)
+                    )
+                    for row in self.rows
+                ]
+                marks = ", ".join(["%s"] * len(self.columns))
+                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608  # names from the model
+        self.written += len(self.rows)
+        self.rows.clear()
+
+
+def sequences_reset(model_list: list[type[models.Model]]) -> None:
+    """Move each table's id sequence past the ids the loader gave (PostgreSQL; SQLite
+    follows the largest id by itself)."""
+    statements = connection.ops.sequence_reset_sql(no_style(), model_list)
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)

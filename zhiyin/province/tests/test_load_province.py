@@ -1,0 +1,95 @@
+"""`load_province` at a small size: every kind of row, every state, valid audit logs."""
+
+from __future__ import annotations
+
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from zhiyin.approvals.models import ApprovalStep, SealRequest
+from zhiyin.audit.models import AuditEvent
+from zhiyin.delivery.models import Delivery
+from zhiyin.lib.pades import verify_pdf
+from zhiyin.orgs.models import District, Person, RoleGrant, Village
+from zhiyin.sealing.models import SealedDocument
+
+pytestmark = pytest.mark.django_db
+
+
+def _load(**options: Any) -> str:
+    out = StringIO()
+    call_command("load_province", stdout=out, **options)
+    return out.getvalue()
+
+
+@pytest.fixture
+def province(settings: Any, tmp_path: Any) -> str:
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.DELIVERY_KICK_WORKER = False
+    return _load(villages=3, requests=600, villages_per_district=2, real_sealed=1)
+
+
+def test_it_fills_districts_villages_people_and_requests_in_every_state(province: str) -> None:
+    assert "district 2/2" in province and "province loaded in" in province
+    districts = District.objects.filter(code__startswith="9")
+    assert districts.count() == 2
+    assert Village.objects.filter(district__in=districts).count() == 3
+    assert SealRequest.objects.count() == 600 + 1  # and the one really sealed
+    statuses = set(SealRequest.objects.values_list("status", flat=True))
+    assert {"completed", "rejected", "withdrawn", "returned", "draft"} <= statuses
+    assert statuses & {"submitted", "in_approval"}
+    assert RoleGrant.objects.filter(role="secretary").count() == 3
+    assert Person.objects.filter(username="v900001001-secretary").exists()
+
+
+def test_its_steps_agree_with_their_requests(province: str) -> None:
+    for request in SealRequest.objects.filter(status="completed")[:50]:
+        steps = list(request.steps.all())
+        assert steps and all(s.status == "done" and s.decision == "approve" for s in steps)
+        assert all(
+            s.decided_at and s.activated_at and s.decided_at >= s.activated_at for s in steps
+        )
+        assert request.completed_by_id not in {s.decided_by_id for s in steps}
+    for request in SealRequest.objects.filter(status__in=["submitted", "in_approval"]):
+        assert request.steps.filter(status="active").count() == 1
+    assert not ApprovalStep.objects.filter(request__status="draft").exists()
+
+
+def test_it_seals_documents_and_delivers_them(province: str) -> None:
+    completed = SealRequest.objects.filter(status="completed").count()
+    assert SealedDocument.objects.count() == completed
+    assert Delivery.objects.filter(status="delivered").exists()
+    real = SealedDocument.objects.exclude(file__startswith="province/").get()
+    result = verify_pdf(real.read_bytes(), trust_roots=[], revoked_serials=set())
+    assert len(result.signatures) == 1 and result.signatures[0].intact
+
+
+def test_every_district_log_verifies(province: str) -> None:
+    out = StringIO()
+    call_command("audit_verify", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert sum("district/" in line and "intact" in line for line in lines) == 2
+    completed = SealRequest.objects.filter(status="completed").first()
+    assert completed is not None
+    actions = set(
+        AuditEvent.objects.filter(
+            target_type="approvals.sealrequest", target_id=str(completed.pk)
+        ).values_list("action", flat=True)
+    )
+    assert {"seal_request.create", "seal_request.submit", "seal_request.complete"} <= actions
+
+
+def test_a_secretary_of_the_province_sees_their_inbox(province: str) -> None:
+    client = Client()
+    client.force_login(Person.objects.get(username="v900001001-secretary"))
+    assert client.get("/requests/inbox/").status_code == 200
+
+
+def test_a_second_run_adds_new_districts_beside_the_first(province: str) -> None:
+    second = _load(villages=1, requests=10, villages_per_district=1, real_sealed=0)
+    assert "1 districts" in second
+    assert District.objects.filter(code="900003").exists()
+    assert SealRequest.objects.count() == 611
