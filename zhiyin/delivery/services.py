@@ -295,10 +295,12 @@ def delivery_create(
     source_id: str | int,
     title: str = "",
     document: DocumentRef | None = None,
+    audit_log: str = "",
 ) -> Delivery:
     """Record that `bureau` must receive this event, with one outbox message per active
     endpoint that subscribes to it. Call inside the domain transaction (the outbox row
-    commits with the decision or not at all)."""
+    commits with the decision or not at all); `audit_log` is the caller's audit log (its
+    district's), where the delivery's event goes with the decision's."""
     if not connection.in_atomic_block:
         raise RuntimeError("delivery_create must run inside the transaction of the change")
     _event_types_clean([event_type])
@@ -360,6 +362,7 @@ def delivery_create(
         },
         scope=bureau.name,
         target_label=title[:200],
+        log=audit_log,
     )
     if endpoints:
         transaction.on_commit(_kick_worker)
@@ -376,10 +379,12 @@ def delivery_document_sealed(
     source_id: str | int,
     title: str = "",
     filename: str = "",
+    audit_log: str = "",
 ) -> Delivery:
     """What sealing calls when a request is sealed: send the sealed PDF to `bureau`
     (event `seal_request.sealed`). Same transaction rules as `delivery_create`."""
     return delivery_create(
+        audit_log=audit_log,
         event_type=EVENT_DOCUMENT_SEALED,
         bureau=bureau,
         payload=event_payload,

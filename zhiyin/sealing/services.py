@@ -347,6 +347,7 @@ def _document_seal(
                 source_id=request.pk,
                 title=f"{request.number} {request.matter.name}",
                 filename=f"{sealed_document.number}.pdf",
+                audit_log=district_log(request.village.district_id),
             )
     return SealingOutcome(confirmations=confirmations, needed=needed, documents=sealed)
 
