@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import qrcode
 from fontTools.pens.basePen import BasePen  # type: ignore[import-untyped]  # no stubs
 from PIL import Image
 from pyhanko.pdf_utils import generic
@@ -24,6 +24,7 @@ from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.stamp.base import BaseStamp, BaseStampStyle
 
 from zhiyin.lib import stamp
+from zhiyin.lib.qr import qr_rows
 
 PT_PER_MM = 72 / 25.4
 QR_MM = 18.0
@@ -109,39 +110,30 @@ def _text_ops(text: str, size: float, x: float, y: float, font_path: str | None)
 
 
 @functools.lru_cache(maxsize=256)
-def _qr_matrix(data: str) -> tuple[tuple[bool, ...], ...]:
-    """Kept for the next seal on the same document, which carries the same link.
+def _qr_rows(data: str) -> tuple[str, ...]:
+    """Kept for the next seal on the same document, which carries the same link. The
+    standard's choice of the best mask is kept, and made fast (see `zhiyin.lib.qr`)."""
+    return qr_rows(data)
 
-    Encoding takes most of the appearance's time, nearly all of it in choosing the mask
-    with the lowest penalty, which the QR standard asks for and is kept.
-    """
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
-    code.add_data(data)
-    code.make(fit=True)
-    return tuple(tuple(row) for row in code.get_matrix())
+
+_DARK_RUN = re.compile("1+")
 
 
 def _qr_ops(data: str, side: float, x: float, y: float) -> bytes:
     """QR code as filled rectangles on a white quiet zone, one rectangle per dark run."""
-    matrix = _qr_matrix(data)
-    modules = len(matrix)
+    rows = _qr_rows(data)
+    modules = len(rows)
     quiet = 2
     cell = side / (modules + 2 * quiet)
     rects = []
-    for row_index, row in enumerate(matrix):
+    for row_index, row in enumerate(rows):
         row_y = y + side - (quiet + row_index + 1) * cell
-        col = 0
-        while col < modules:
-            if row[col]:
-                start = col
-                while col < modules and row[col]:
-                    col += 1
-                rects.append(
-                    b"%.3f %.3f %.3f %.3f re"
-                    % (x + (quiet + start) * cell, row_y, (col - start) * cell, cell)
-                )
-            else:
-                col += 1
+        for run in _DARK_RUN.finditer(row):
+            start, end = run.span()
+            rects.append(
+                b"%.3f %.3f %.3f %.3f re"
+                % (x + (quiet + start) * cell, row_y, (end - start) * cell, cell)
+            )
     white = b"1 g %.3f %.3f %.3f %.3f re f" % (x, y, side, side)
     return white + b" 0 g " + b" ".join(rects) + b" f"
 

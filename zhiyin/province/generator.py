@@ -53,7 +53,7 @@ from zhiyin.orgs.demo import BUREAUS
 from zhiyin.orgs.models import Bureau, District, Person, Role, RoleGrant, Village, VillageGroup
 from zhiyin.orgs.services import place_create
 from zhiyin.province.sink import Ids, Sink, sequences_reset
-from zhiyin.sealing.demo import sealing_demo_load
+from zhiyin.sealing.demo import sealing_demo_village_load
 from zhiyin.sealing.models import SealedDocument
 from zhiyin.seals.models import Seal, SealKind
 
@@ -264,8 +264,8 @@ class _Loader:
                 for sink in self.sinks.values():
                     sink.flush()
                 first_village = Village.objects.get(pk=places[0].pk)
-                self.report.real_sealed = sealing_demo_load(
-                    village=first_village, documents=self.plan.real_sealed
+                self.report.real_sealed = sealing_demo_village_load(
+                    first_village, documents=self.plan.real_sealed
                 )
             for village, count in zip(places, _shares(requests, places), strict=True):
                 for _ in range(count):

@@ -67,11 +67,16 @@ def _seal_for(matter: Matter, seals: list[Seal]) -> Seal | None:
     return usable[0] if usable else None
 
 
-def sealing_demo_load(*, village: Village | None = None, documents: int = DEMO_DOCUMENTS) -> int:
-    """Seal a few demo certificates (in the demo village, or `village`); returns how many
-    documents were sealed."""
-    village = village or Village.objects.filter(name=DEMO_VILLAGE).first()
-    if village is None or SealedDocument.objects.filter(request__village=village).exists():
+def sealing_demo_load() -> int:
+    """Seal a few demo certificates in the demo village; returns how many were sealed."""
+    village = Village.objects.filter(name=DEMO_VILLAGE).first()
+    return sealing_demo_village_load(village, documents=DEMO_DOCUMENTS) if village else 0
+
+
+def sealing_demo_village_load(village: Village, *, documents: int) -> int:
+    """Seal up to `documents` certificates for residents of `village`, through the whole
+    workflow, unless the village has sealed documents already; returns how many."""
+    if SealedDocument.objects.filter(request__village=village).exists():
         return 0
     clerk_grant = RoleGrant.objects.active().filter(role=Role.CLERK, village=village).first()
     if clerk_grant is None:
