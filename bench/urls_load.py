@@ -1,0 +1,16 @@
+"""The project's URLs plus `/bench/minimal/`: a Django view that does nothing, served by the
+same server through the same middleware, as the baseline of bench/bench_load.py."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+
+from zhiyin.urls import urlpatterns as project_urls
+
+
+def minimal(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(b"ok", content_type="text/plain")
+
+
+urlpatterns = [path("bench/minimal/", minimal), *project_urls]
