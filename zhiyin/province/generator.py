@@ -160,6 +160,13 @@ class _Loader:
             self.sinks[model] = Sink(model)
         return self.sinks[model]
 
+    def flush(self) -> None:
+        """Write what is pending, and move the tables' id sequences past it, so services
+        that insert next (the next district's catalog, the real sealing) never reuse an id."""
+        for sink in self.sinks.values():
+            sink.flush()
+        sequences_reset(list(self.sinks))
+
     def row(self, model: type[Any], **values: Any) -> int:
         pk = values.pop("id", None) or self.ids.take(model)
         self.sink(model).add(id=pk, **values)
@@ -254,6 +261,7 @@ class _Loader:
             self.report.first_district = code
         self.made.append(district.pk)
         log = district_log(district.pk)
+        self.ids.refresh()
         with transaction.atomic():
             places = [self.village(district, code, n) for n in range(villages)]
             matters = self.matters(district)
@@ -261,22 +269,23 @@ class _Loader:
             if index == 0 and self.plan.real_sealed:
                 # A few documents really sealed through the services, before the bulk
                 # requests fill the village (the demo loader seals only a fresh one).
-                for sink in self.sinks.values():
-                    sink.flush()
+                self.flush()
                 first_village = Village.objects.get(pk=places[0].pk)
                 self.report.real_sealed = sealing_demo_village_load(
                     first_village, documents=self.plan.real_sealed
                 )
+                self.ids.refresh()
             for village, count in zip(places, _shares(requests, places), strict=True):
                 for _ in range(count):
                     self.request(district, village, matters)
-            for sink in self.sinks.values():
-                sink.flush()
+            self.flush()
+            self.ids.refresh()  # past the events the services appended
             self.events.sort(key=lambda e: e["created_at"])
             events = self.sink(AuditEvent)
-            for chained in audit_events_chain(log=log, events=self.events):
-                events.add(**chained)
-            events.flush()
+            first = self.ids.take(AuditEvent, len(self.events))
+            for offset, chained in enumerate(audit_events_chain(log=log, events=self.events)):
+                events.add(id=first + offset, **chained)
+            self.flush()
             self.report.events += len(self.events)
             self.events.clear()
         self.report.districts += 1

@@ -17,19 +17,31 @@ from django.db import connection, models
 
 
 class Ids:
-    """The next free primary key of each model, counted from what is already stored."""
+    """The next free primary key of each model, counted from what is already stored.
+
+    Services may insert rows between bulk batches (they take ids from the table's own
+    sequence): call `sequences_reset` after writing a batch and `refresh` after the
+    services ran, so neither hands out an id the other used."""
 
     def __init__(self) -> None:
         self._next: dict[type[models.Model], int] = {}
 
+    @staticmethod
+    def _stored(model: type[models.Model]) -> int:
+        return int(model._default_manager.aggregate(last=models.Max("pk"))["last"] or 0) + 1
+
     def take(self, model: type[models.Model], count: int = 1) -> int:
         """The first of `count` fresh ids."""
         if model not in self._next:
-            last = model._default_manager.aggregate(last=models.Max("pk"))["last"] or 0
-            self._next[model] = int(last) + 1
+            self._next[model] = self._stored(model)
         first = self._next[model]
         self._next[model] = first + count
         return first
+
+    def refresh(self) -> None:
+        """Move past rows that services stored since the last look."""
+        for model, following in self._next.items():
+            self._next[model] = max(following, self._stored(model))
 
 
 class Sink:
