@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhiyin.approvals.files import file_record_fields, files_atomic, upload_check
-from zhiyin.audit.services import audit_record
+from zhiyin.audit.services import audit_record, district_log
 from zhiyin.delivery.services import notify
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Person, Role, RoleGrant, Village
@@ -197,6 +197,7 @@ def warning_raise(
             "detail": finding.detail,
         },
         scope=str(finding.village_id),
+        log=district_log(district_id),
     )
     _tell_village(
         warning,
