@@ -348,6 +348,7 @@ def warning_rectify(
         },
         role=Role.SECRETARY,
         scope=warning.village.name,
+        log=district_log(warning.district_id),
     )
     _tell_village(
         warning,
@@ -382,6 +383,7 @@ def warning_close(*, warning: Warning, by: Person, conclusion: str) -> Warning:
         after={**_state_data(warning), "conclusion": text},
         role=Role.INSPECTOR,
         scope=warning.village.name,
+        log=district_log(warning.district_id),
     )
     _tell_village(
         warning,
@@ -416,6 +418,7 @@ def warning_dismiss_request(*, warning: Warning, by: Person, reason: str) -> War
         after={**_state_data(warning), "reason": text},
         role=Role.INSPECTOR,
         scope=warning.village.name,
+        log=district_log(warning.district_id),
     )
     _tell_village(
         warning,
@@ -464,6 +467,7 @@ def warning_dismiss_decide(
         after={**_state_data(warning), "comment": comment.strip()[:MAX_TEXT]},
         role=Role.INSPECTOR,
         scope=warning.village.name,
+        log=district_log(warning.district_id),
     )
     _tell_village(warning, text % {"summary": warning.summary}, action)
     return warning
