@@ -14,8 +14,12 @@ import pytest
 from django.utils import timezone
 
 from zhiyin.approvals.models import RequestStatus
-from zhiyin.devices.models import DeviceEvent, DevicePhoto, SealDevice, StampEvent
-from zhiyin.devices.services import stamp_authorization_create
+from zhiyin.devices.models import DeviceAlarm, DeviceEvent, DevicePhoto, SealDevice, StampEvent
+from zhiyin.devices.services import (
+    emergency_open,
+    stamp_authorization_confirm,
+    stamp_authorization_create,
+)
 from zhiyin.devices.tests.conftest import Terminal, approved, register_terminal, sim
 from zhiyin.devices.tests.servers import Https, https_server
 
@@ -137,3 +141,45 @@ def test_the_simulator_runs_as_a_standalone_program(
     run("alarm", "tamper")
     run("run", "--once")
     assert SealDevice.objects.get(serial="ZY-SN-05").alarms.filter(kind="tamper").exists()
+
+
+def test_custody_flags_gaps_and_emergency_use_over_https(terminal: Terminal, https: Https) -> None:
+    world = terminal.world
+    transport = sim.HttpsTransport(https.url, https.cafile)
+    device = terminal.sim
+    transport.hello(device)
+    request = approved(terminal, stamp_count=1, joint=True)
+    authorization = stamp_authorization_create(
+        request=request, by=world.sn_custodian1, not_after=timezone.now() + dt.timedelta(hours=1)
+    )
+    assert transport.poll(device) == 0  # two-person custody: nothing until the second confirms
+    stamp_authorization_confirm(authorization=authorization, by=world.sn_custodian2)
+    assert transport.poll(device) == 1
+    device.stamp(authorization.code, transport=transport)
+    device.stamp(authorization.code, force=True, transport=transport)  # over count
+    device.stamp(
+        "WRONGCODE1",
+        slot="committee",
+        authorization=authorization.pk,
+        force=True,
+        transport=transport,
+    )
+    device.stamp(
+        "NOSUCHCODE", slot="committee", authorization=None, force=True, transport=transport
+    )
+    statuses = list(StampEvent.objects.order_by("pk").values_list("status", flat=True))
+    assert statuses == ["authorized", "over_count", "code_mismatch", "no_grant"]
+    lost = device.event("state", {"ink": 50})
+    device.state["queue"].remove(lost)
+    device.event("state", {"ink": 49})
+    transport.replay(device)
+    assert DeviceAlarm.objects.filter(kind="sequence_gap").count() == 1
+    emergency = emergency_open(
+        device=terminal.device,
+        slot_code="committee",
+        by=world.sn_custodian1,
+        reason="防汛紧急物资调拨",
+    )
+    assert transport.poll(device) == 1
+    device.stamp(emergency.code, transport=transport)
+    assert StampEvent.objects.filter(authorization=emergency, status="authorized").count() == 1

@@ -66,6 +66,9 @@ def test_a_grant_reaches_the_terminal_and_its_stamps_complete_the_request_over_m
                 )
             )
             assert [s.status for s in StampEvent.objects.all()] == ["authorized", "authorized"]
+            terminal.sim.stamp(authorization.code, force=True, transport=transport)  # a third press
+            assert _wait(lambda: StampEvent.objects.filter(status="over_count").exists())
+            assert terminal.device.alarms.filter(kind="stamp_without_grant").exists()
             assert all(e.via == "mqtt" for e in DeviceEvent.objects.all())
             assert terminal.sim.state["queue"] == []
             # a replayed batch is stored once
@@ -197,3 +200,25 @@ def test_run_worker_bridges_mqtt_when_mqtt_url_is_set(
     finally:
         transport.close()
         duty.stop()
+
+
+def test_device_mqtt_setup_writes_a_broker_configuration(
+    terminal: Terminal, tmp_path: Path
+) -> None:
+    from django.core.management import call_command
+
+    out = tmp_path / "mqtt"
+    call_command("device_mqtt_setup", district="460205", out=str(out), host="broker.example")
+    names = {p.name for p in out.iterdir()}
+    assert {
+        "ca.pem",
+        "broker.pem",
+        "broker.key",
+        "server.pem",
+        "server.key",
+        "acl",
+        "mosquitto.conf",
+    } <= names
+    assert "pattern write zhiyin/dev/%u/evt" in (out / "acl").read_text()
+    assert "use_identity_as_username true" in (out / "mosquitto.conf").read_text()
+    assert (out / "server.key").stat().st_mode & 0o077 == 0
