@@ -171,7 +171,11 @@ def _bare(world: dict[str, Any], authorization: Any, messages: list[dict[str, An
     from zhiyin.lib import devproto
 
     device = world["device"]
-    last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    log = str(world["district"].pk)  # the district's own log, as the service writes
+    last = (
+        AuditEvent.objects.filter(log=log).order_by("-seq").values_list("seq", flat=True).first()
+        or 0
+    )
     for index, message in enumerate(messages, start=1):
         with transaction.atomic():
             now = timezone.now()
@@ -197,6 +201,7 @@ def _bare(world: dict[str, Any], authorization: Any, messages: list[dict[str, An
                 server_time=now,
             )
             AuditEvent.objects.create(
+                log=log,
                 seq=last + index,
                 created_at=now,
                 action="stamp_event.record",

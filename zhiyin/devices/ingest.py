@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from zhiyin.approvals.models import RequestStatus, SealRequest, sha256_path
 from zhiyin.approvals.services import seal_request_complete
-from zhiyin.audit.services import audit_record
+from zhiyin.audit.services import audit_record, district_log
 from zhiyin.delivery.services import DocumentRef, delivery_create, notify
 from zhiyin.devices import events
 from zhiyin.devices.models import (
@@ -182,6 +182,7 @@ def _alarm(
             **detail,
         },
         scope=device.village.name,
+        log=district_log(device.village.district_id),
         target_label=f"{device.serial} {kind}",
     )
     if kind in (
@@ -500,6 +501,7 @@ def _stamp(device: SealDevice, event: DeviceEvent, body: dict[str, Any]) -> str:
             "valid_until": iso(authorization.not_after) if authorization else "",
         },
         scope=device.village.name,
+        log=district_log(device.village.district_id),
         target_label=f"{device.serial} {status}",
     )
     if status != StampStatus.AUTHORIZED:
@@ -573,6 +575,7 @@ def _deliver(request: SealRequest) -> None:
     delivery_create(
         event_type=EVENT_STAMPED,
         bureau=bureau,
+        audit_log=district_log(request.village.district_id),
         payload={
             "request": {
                 "number": request.number,

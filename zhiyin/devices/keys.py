@@ -15,7 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.db import IntegrityError, transaction
 
-from zhiyin.audit.services import audit_record
+from zhiyin.audit.services import audit_record, district_log
 from zhiyin.devices.models import DeviceCA
 from zhiyin.lib import devproto, pki
 from zhiyin.orgs.models import District
@@ -47,6 +47,7 @@ def device_ca_get_or_create(*, district: District) -> DeviceCA:
                 target=ca,
                 after={"district": district.pk, "serial": str(certificate.serial_number)},
                 scope=district.name,
+                log=district_log(district.pk),
             )
             return ca
     except IntegrityError:

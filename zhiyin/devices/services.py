@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from zhiyin.approvals.models import RequestStatus, SealRequest
 from zhiyin.approvals.selectors import person_approved_request
 from zhiyin.approvals.timelimits import step_deadline
-from zhiyin.audit.services import audit_record
+from zhiyin.audit.services import audit_record, district_log
 from zhiyin.catalog.models import MatterTier
 from zhiyin.delivery.services import notify
 from zhiyin.devices import events
@@ -152,6 +152,7 @@ def device_register(
         after=_device_data(device),
         role=Role.ADMIN if by else "",
         scope=village.name,
+        log=district_log(village.district_id),
     )
     return device, code
 
@@ -175,6 +176,7 @@ def device_enrol_code_renew(*, device: SealDevice, by: Person) -> str:
         after={"device": device.serial, "expires_at": device.enrol_code_expires_at.isoformat()},
         role=Role.ADMIN,
         scope=device.village.name,
+        log=district_log(device.village.district_id),
     )
     return code
 
@@ -239,6 +241,7 @@ def device_enrol(*, message: dict[str, Any]) -> tuple[SealDevice, str, str]:
             "village": device.village_id,
         },
         scope=device.village.name,
+        log=district_log(device.village.district_id),
     )
     return device, device.certificate_pem, ca.certificate_pem
 
@@ -290,6 +293,7 @@ def device_state_set(
         },
         role=Role.ADMIN,
         scope=device.village.name,
+        log=district_log(device.village.district_id),
     )
     return device
 
@@ -451,6 +455,7 @@ def stamp_authorization_create(
         after=authorization_data(authorization),
         role=Role.CUSTODIAN,
         scope=request.village.name,
+        log=district_log(request.village.district_id),
     )
     return authorization
 
@@ -490,6 +495,7 @@ def stamp_authorization_confirm(
         after={**authorization_data(authorization), "created_by": authorization.created_by_id},
         role=Role.CUSTODIAN,
         scope=village.name,
+        log=district_log(village.district_id),
     )
     return authorization
 
@@ -514,6 +520,7 @@ def _revoke(authorization: StampAuthorization, *, by: Person, reason: str) -> No
         after={**authorization_data(authorization), "reason": reason[:200]},
         role=Role.CUSTODIAN,
         scope=authorization.device.village.name,
+        log=district_log(authorization.device.village.district_id),
     )
 
 
@@ -564,6 +571,7 @@ def stamp_authorization_expire(*, authorization_id: int, now: datetime | None = 
         target=authorization,
         after=authorization_data(authorization),
         scope=authorization.device.village.name,
+        log=district_log(authorization.device.village.district_id),
     )
     return True
 
@@ -652,6 +660,7 @@ def emergency_open(
         },
         role=Role.CUSTODIAN,
         scope=device.village.name,
+        log=district_log(device.village.district_id),
     )
     return authorization
 
@@ -699,5 +708,6 @@ def emergency_approve(
         },
         role=Role.SECRETARY,
         scope=village.name,
+        log=district_log(village.district_id),
     )
     return authorization
