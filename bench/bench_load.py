@@ -19,6 +19,7 @@ keeps ≥ 0.4× the minimal view's requests/s with no errors.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import os
 import random
@@ -56,11 +57,17 @@ def main() -> None:
     url = os.environ.get("BENCH_DATABASE_URL", "")
     if not url.startswith("postgres"):
         sys.exit("BENCH_DATABASE_URL must name a PostgreSQL database filled by load_province")
+    # Production settings; plain HTTP on loopback (no TLS terminator in front), and
+    # keys of the bench's own unless given (pages only read, nothing is signed).
     os.environ.update(
         DATABASE_URL=url,
         DJANGO_SETTINGS_MODULE="bench.settings_load",
         DEBUG="false",
+        SECURE_BEHIND_HTTPS="false",
         SECRET_KEY=os.environ.get("SECRET_KEY") or os.urandom(32).hex(),
+        SEAL_KEK=os.environ.get("SEAL_KEK") or os.urandom(32).hex(),
+        AUDIT_SIGNING_KEY=os.environ.get("AUDIT_SIGNING_KEY")
+        or base64.b64encode(os.urandom(32)).decode(),
         ALLOWED_HOSTS="127.0.0.1",
         LOG_LEVEL="WARNING",
     )
@@ -116,7 +123,10 @@ def prepare() -> tuple[dict[str, str], dict[str, str]]:
         person = Person.objects.get(pk=grant.person_id)
         session = SessionStore()
         session[SESSION_KEY] = str(person.pk)
-        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        # The backend that loads the person (the first may be the lockout guard).
+        session[BACKEND_SESSION_KEY] = next(
+            b for b in settings.AUTHENTICATION_BACKENDS if "axes" not in b.lower()
+        )
         session[HASH_SESSION_KEY] = person.get_session_auth_hash()
         session.save()
         cookies[role] = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
@@ -150,10 +160,17 @@ def mix_plan(targets: dict[str, str], cookies: dict[str, str]) -> list[tuple[str
 def start_server(port: int) -> subprocess.Popen[bytes]:
     from zhiyin.worker.management.commands.serve import default_web_workers, gunicorn_argv
 
+    # As `make run` does before serving: static files for WhiteNoise.
+    subprocess.run(  # our own command line
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        check=True,
+    )
     argv = gunicorn_argv(bind=f"127.0.0.1:{port}", workers=default_web_workers())
     argv = [a for a in argv if a not in ("--access-logfile", "-")]
     server = subprocess.Popen(argv, cwd=ROOT, env=os.environ.copy())  # our own argv
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
@@ -164,7 +181,7 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
         except OSError:
             time.sleep(0.3)
     server.terminate()
-    sys.exit("gunicorn did not answer within 60 s")
+    sys.exit("gunicorn did not answer within 180 s")
 
 
 def run(
