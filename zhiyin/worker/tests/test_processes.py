@@ -174,6 +174,10 @@ def test_make_run_restarts_a_killed_worker_which_beats_and_delivers_again(
     )
     first = wait_until(_beating, timeout=10, what="the first worker beats")[0]
     assert "gunicorn" in run.log() and "Booting worker" in run.log()
+    with urllib.request.urlopen(
+        f"http://127.0.0.1:{port}/static/css/zhiyin.css", timeout=10
+    ) as css:
+        assert css.status == 200 and b"{" in css.read()  # static files through WhiteNoise
     _kill(first.pid)
     wait_until(
         lambda: [w for w in _beating() if w.pid != first.pid],
