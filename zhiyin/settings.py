@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "zhiyin.portal",
     "zhiyin.oversight",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "zhiyin.accounts",
     "zhiyin.workspace",
     "zhiyin.province",
@@ -68,6 +71,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "zhiyin.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "zhiyin.orgs.middleware.ContentSecurityPolicyMiddleware",
@@ -172,6 +177,10 @@ AXES_LOCKOUT_CALLABLE = "zhiyin.accounts.views.locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ADMIN = False
 AXES_VERBOSE = False
+#: Sealing and authorizing a terminal need a second factor entered within this many seconds.
+STEP_UP_SECONDS = env_int("STEP_UP_SECONDS", 300, minimum=30)
+#: The name authenticator apps show for Zhiyin accounts.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "智印 Zhiyin")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -289,6 +298,7 @@ DEMO_LOADERS: list[str] = [
     "zhiyin.approvals.demo.approvals_demo_load",
     "zhiyin.sealing.demo.sealing_demo_load",
     "zhiyin.devices.demo.devices_demo_load",
+    "zhiyin.accounts.demo.accounts_demo_load",
     "zhiyin.audit.demo.audit_demo_load",
 ]
 
@@ -334,6 +344,9 @@ except ValueError as exc:
 #: Largest register file (.xlsx or CSV) the district admin may import, in bytes; a larger
 #: file is refused whole, never cut.
 REGISTER_IMPORT_MAX_BYTES = env_int("REGISTER_IMPORT_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+
+#: Where staff pages (request page, trace) learn whether residents see officials' names.
+OFFICIAL_NAMES_SHOWN_CHECK = "zhiyin.portal.selectors.official_names_shown"
 
 # --- Audit log ------------------------------------------------------------------------
 PERIODIC_TASKS.append(("zhiyin.audit.tasks.checkpoint_build", 600))

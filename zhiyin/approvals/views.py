@@ -45,6 +45,7 @@ from zhiyin.catalog.selectors import matters_for
 from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Person, Role
+from zhiyin.orgs.privacy import official_names_hidden
 from zhiyin.orgs.selectors import access_for
 
 LIST_LIMIT = 200
@@ -217,6 +218,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "is_applicant": is_applicant,
             "terminal_url": physical_stamping_url(seal_request),
             "panels": request_panels(request, seal_request),
+            "hide_names": official_names_hidden(access=access, village=seal_request.village),
             "can_complete": seal_request.status == "approved"
             and not is_applicant
             and Role.CUSTODIAN in access.roles_in_village(seal_request.village),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -14,8 +15,18 @@ from zhiyin.audit.services import audit_record_standalone
 from zhiyin.audit.signing import signing_key
 from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.oversight.selectors import trace_events, trace_target_get_for, warnings_of_request
+from zhiyin.orgs.privacy import official_names_hidden, official_names_shown
 from zhiyin.oversight.trace import trace_rows
 from zhiyin.oversight.trace_pdf import trace_pdf_build
+
+
+def _names_hidden(request: HttpRequest) -> bool:
+    """A resident (no staff role anywhere) whose district does not show officials' names
+    sees roles, not names, in the story of their own request."""
+    person = request_person(request)
+    return official_names_hidden(access=request_access(request), village=None) and (
+        person.home_village is None or not official_names_shown(person.home_village.district_id)
+    )
 
 
 @login_required
@@ -34,6 +45,7 @@ def trace(request: HttpRequest, target_type: str, target_id: str) -> HttpRespons
         request,
         "oversight/trace.html",
         {
+            "hide_names": _names_hidden(request),
             "target": target,
             "warnings": warnings,
             "rows": rows,
@@ -47,6 +59,8 @@ def trace(request: HttpRequest, target_type: str, target_id: str) -> HttpRespons
 def trace_export(request: HttpRequest, target_type: str, target_id: str) -> HttpResponse:
     """The JSON bundle of the trace; the export itself is recorded (it may hold personal data)."""
     person = request_person(request)
+    if _names_hidden(request):
+        raise PermissionDenied  # the signed events name the officials; they cannot be masked
     access = request_access(request)
     target = trace_target_get_for(access=access, target_type=target_type, target_id=target_id)
     audit_record_standalone(
@@ -68,6 +82,8 @@ def trace_export(request: HttpRequest, target_type: str, target_id: str) -> Http
 def trace_pdf(request: HttpRequest, target_type: str, target_id: str) -> HttpResponse:
     """The trace, printable; recorded like the JSON export."""
     person = request_person(request)
+    if _names_hidden(request):
+        raise PermissionDenied
     access = request_access(request)
     target = trace_target_get_for(access=access, target_type=target_type, target_id=target_id)
     audit_record_standalone(

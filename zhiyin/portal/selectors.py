@@ -119,7 +119,13 @@ class TimelineRow:
 
 
 def _show_names(district: District) -> bool:
-    setting = PortalSettings.objects.filter(district=district).first()
+    return official_names_shown(district.pk)
+
+
+def official_names_shown(district_id: int) -> bool:
+    """The district's choice: do residents see the names of the officials who decided?
+    (`settings.OFFICIAL_NAMES_SHOWN_CHECK` points here for the staff pages too.)"""
+    setting = PortalSettings.objects.filter(district_id=district_id).first()
     return bool(setting and setting.show_official_names)
 
 

@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import File, Router, Schema
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
-from zhiyin.sealing.verification import Verdict, document_verify_bytes, document_verify_number
+from zhiyin.sealing.verification import (
+    Verdict,
+    VerdictStatus,
+    document_verify_bytes,
+    document_verify_code,
+    document_verify_number,
+)
 
 router = Router(tags=["verification"])
 
@@ -69,8 +76,17 @@ def _out(verdict: Verdict) -> VerdictOut:
 
 @router.get("/{number}", response=VerdictOut, auth=None)
 def verify_number(request: HttpRequest, number: str) -> VerdictOut:
-    """The verdict for a document number (the QR code's number)."""
+    """Whether a sealed document has this number (details only by code or by file)."""
     return _out(document_verify_number(number=number))
+
+
+@router.get("/code/{code}", response={200: VerdictOut, 404: VerdictOut}, auth=None)
+def verify_code(request: HttpRequest, code: str) -> tuple[int, VerdictOut]:
+    """The verdict for the QR code's secret code: the document's details and checks."""
+    verdict = document_verify_code(code=code)
+    if verdict is None:
+        return 404, _out(Verdict(status=VerdictStatus.UNKNOWN, headline=_("这个验真地址无效。")))
+    return 200, _out(verdict)
 
 
 @router.post("/", response=VerdictOut, auth=None)

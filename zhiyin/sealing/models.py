@@ -14,6 +14,7 @@ Joint-seal matters (联章联签) need both custodians: each confirms once
 
 from __future__ import annotations
 
+import secrets
 from typing import ClassVar
 
 from django.db import models
@@ -21,6 +22,11 @@ from django.utils.translation import gettext_lazy as _
 
 from zhiyin.approvals.models import RequestDocument, SealRequest
 from zhiyin.orgs.models import Person
+
+
+def verify_code_new() -> str:
+    """22 URL-safe characters (128 bits): the QR code's key to a document's details."""
+    return secrets.token_urlsafe(16)
 
 
 class SealedDocument(models.Model):
@@ -42,6 +48,9 @@ class SealedDocument(models.Model):
     sealed_at = models.DateTimeField(_("盖章时间"))
     sealed_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     signatures = models.PositiveSmallIntegerField(_("印章数"))
+    #: The secret part of the QR code's address. Numbers are sequential, so the number
+    #: alone must not open the document's details (anyone could list every document).
+    verify_code = models.CharField(_("验真码"), max_length=32, unique=True, default=verify_code_new)
 
     class Meta:
         verbose_name = _("已盖章文件")

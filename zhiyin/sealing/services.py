@@ -37,7 +37,7 @@ from zhiyin.delivery.services import delivery_document_sealed
 from zhiyin.lib import pades, pdfdoc, stamp
 from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Person, Role, RoleGrant
-from zhiyin.sealing.models import SealedDocument, SealingConfirmation
+from zhiyin.sealing.models import SealedDocument, SealingConfirmation, verify_code_new
 from zhiyin.sealing.preview import page_count, page_size
 from zhiyin.seals.keys import seal_signer
 from zhiyin.seals.models import ElectronicSeal, Seal, SealStatus
@@ -76,8 +76,9 @@ def document_number(request: SealRequest, index: int) -> str:
     return f"{request.number}-{index}"
 
 
-def verify_url(number: str) -> str:
-    return settings.PUBLIC_BASE_URL + reverse("verify_number", args=[number])
+def verify_url(code: str) -> str:
+    """The QR code's target: the document's verification page, by its secret code."""
+    return settings.PUBLIC_BASE_URL + reverse("verify_code", args=[code])
 
 
 def sealable_documents(request: SealRequest) -> list[RequestDocument]:
@@ -193,7 +194,8 @@ def _seal_one(
     now: dt.datetime,
 ) -> SealedDocument:
     number = document_number(request, index)
-    link = verify_url(number)
+    code = verify_code_new()
+    link = verify_url(code)
     for offset, (seal, electronic) in enumerate(seals):
         size_mm = float(seal.diameter_mm)
         place = position or _default_position(pdf, size_mm)
@@ -229,6 +231,7 @@ def _seal_one(
         sealed_at=now,
         sealed_by=by,
         signatures=len(seals),
+        verify_code=code,
     )
     audit_record(
         actor=by,
@@ -368,7 +371,7 @@ def sealed_delivery_payload(request: SealRequest, document: SealedDocument) -> d
             "number": document.number,
             "organization": document.organization_name,
             "sealed_at": document.sealed_at.isoformat(),
-            "verify_url": verify_url(document.number),
+            "verify_url": verify_url(document.verify_code),
         },
     }
 

@@ -6,5 +6,6 @@ from zhiyin.sealing import views
 
 urlpatterns = [
     path("", views.verify, name="verify"),
+    path("c/<str:code>/", views.verify_code, name="verify_code"),
     path("<str:number>/", views.verify_number, name="verify_number"),
 ]

@@ -34,6 +34,7 @@ class VerdictStatus(TextChoices):
     UNSIGNED = "unsigned", gettext_lazy("没有电子印章")
     UNREADABLE = "unreadable", gettext_lazy("无法读取")
     ACTIVE = "active", gettext_lazy("含有可执行的主动内容")
+    EXISTS = "exists", gettext_lazy("编号存在")
 
 
 @dataclass(frozen=True)
@@ -177,14 +178,30 @@ def document_verify_bytes(*, pdf: bytes) -> Verdict:
 
 
 def document_verify_number(*, number: str) -> Verdict:
-    """The verdict for a document number (the QR code's target): the archived copy is
-    checked again, so a seal revoked since is reported."""
-    document = SealedDocument.objects.filter(number=number.strip()).first()
-    if document is None:
+    """A number typed by hand: only whether a sealed document has it. Numbers are
+    sequential, so saying more would let anyone list every document's organization,
+    matter and time; the details are behind the QR code's secret (or the file itself)."""
+    if not SealedDocument.objects.filter(number=number.strip()).exists():
         return Verdict(
             status=VerdictStatus.UNKNOWN,
             headline=_("没有编号为“%(number)s”的盖章文件，请核对编号。") % {"number": number[:60]},
         )
+    return Verdict(
+        status=VerdictStatus.EXISTS,
+        headline=_(
+            "本平台有编号为“%(number)s”的盖章文件。为保护文件内容，按编号查询不显示详情："
+            "请扫描文件上的二维码，或在下方上传文件核验。"
+        )
+        % {"number": number[:60]},
+    )
+
+
+def document_verify_code(*, code: str) -> Verdict | None:
+    """The QR code's target: the archived copy is checked again (so a seal revoked since
+    is reported). None when no document has this code."""
+    document = SealedDocument.objects.filter(verify_code=code).first() if code else None
+    if document is None:
+        return None
     try:
         data = document.read_bytes()
     except OSError:

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from zhiyin.accounts.decorators import fresh_second_factor_required
 from zhiyin.approvals.models import RequestDocument, SealRequest
 from zhiyin.approvals.selectors import approved_for_custodian, seal_request_get_for
 from zhiyin.audit.services import audit_record_standalone
@@ -36,6 +37,7 @@ from zhiyin.sealing.verification import (
     Verdict,
     VerdictStatus,
     document_verify_bytes,
+    document_verify_code,
     document_verify_number,
 )
 from zhiyin.seals.selectors import seals_to_sign_with
@@ -78,6 +80,7 @@ def sealing_index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@fresh_second_factor_required
 @require_http_methods(["GET", "POST"])
 def request_seal(request: HttpRequest, pk: int) -> HttpResponse:
     """The custodian's sealing page: pick seals, click the place on the page preview (or
@@ -234,6 +237,20 @@ def verify_number(request: HttpRequest, number: str) -> HttpResponse:
     verdict = document_verify_number(number=number)
     status = 404 if verdict.document is None and verdict.status == VerdictStatus.UNKNOWN else 200
     return _verdict_page(request, verdict, number=number, status=status)
+
+
+@require_http_methods(["GET"])
+def verify_code(request: HttpRequest, code: str) -> HttpResponse:
+    """Public: the QR code's target, keyed by the document's secret code."""
+    verdict = document_verify_code(code=code)
+    if verdict is None:
+        unknown = Verdict(
+            status=VerdictStatus.UNKNOWN,
+            headline=_("这个验真地址无效，请重新扫描文件上的二维码，或上传文件核验。"),
+        )
+        return _verdict_page(request, unknown, status=404)
+    number = verdict.document.number if verdict.document is not None else ""
+    return _verdict_page(request, verdict, number=number)
 
 
 def _upload_verdict(request: HttpRequest, *, number: str) -> HttpResponse:

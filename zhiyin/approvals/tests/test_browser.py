@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from conftest import PASSWORD, World, screenshot
+from zhiyin.accounts.testing import browser_pass_second_factor
 from zhiyin.approvals.models import RequestStatus, SealRequest
 from zhiyin.approvals.tests.conftest import Catalog, pdf_bytes
 
@@ -24,6 +25,7 @@ def login(context: BrowserContext, base: str, username: str) -> Page:
     page.get_by_label("手机号或登录名").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
+    browser_pass_second_factor(page, username)
     return page
 
 

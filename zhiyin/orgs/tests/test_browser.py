@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from conftest import PASSWORD, World, screenshot
+from zhiyin.accounts.testing import browser_pass_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,6 +18,7 @@ def login(phone: BrowserContext, base: str, username: str) -> Page:
     page.get_by_label("手机号或登录名").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
+    browser_pass_second_factor(page, username)
     return page
 
 

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from conftest import PASSWORD, World, screenshot
+from zhiyin.accounts.testing import browser_pass_second_factor
 from zhiyin.portal.tests.conftest import Services, jpeg_bytes
 from zhiyin.seals.services import electronic_seal_issue
 
@@ -36,6 +37,7 @@ def staff_login(browser: Browser, base: str, username: str) -> Page:
     page.get_by_label("手机号或登录名").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
+    browser_pass_second_factor(page, username)
     return page
 
 

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import World, client_for
+from zhiyin.accounts.testing import client_sign_in
 from zhiyin.portal.demo import RESIDENCE, VEGETABLE
 from zhiyin.portal.tests.conftest import Services
 from zhiyin.portal.tests.scenario import (
@@ -76,4 +77,4 @@ def test_no_form_answers_with_a_server_error(world: World, services: Services, r
     assert pages and (forms or role == "inspector")
     for form in forms:
         _check(client, form)
-        client.force_login(person)  # a form may have been the password change
+        client_sign_in(client, person)  # a form may have been the password change

@@ -4,13 +4,13 @@ and anyone opening the QR link sees that the document is genuine."""
 from __future__ import annotations
 
 import io
-from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import BrowserContext, expect
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from conftest import PASSWORD, screenshot
+from zhiyin.accounts.testing import browser_pass_second_factor
 from zhiyin.sealing.models import SealedDocument
 from zhiyin.sealing.preview import PREVIEW_DPI
 from zhiyin.sealing.tests.conftest import Sealing, approved_request, pdf_document
@@ -29,6 +29,7 @@ def test_the_custodian_taps_the_place_and_the_qr_page_confirms_the_seal(
     page.get_by_label("手机号或登录名").fill("sn_custodian1")
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
+    browser_pass_second_factor(page, "sn_custodian1")
     page.goto(f"{base}/sealing/requests/{request.pk}/")
     preview = page.locator("input.page-preview")
     expect(preview).to_be_visible()
@@ -46,7 +47,7 @@ def test_the_custodian_taps_the_place_and_the_qr_page_confirms_the_seal(
 
     phone.clear_cookies()
     anonymous = phone.new_page()
-    anonymous.goto(f"{base}/verify/{quote(sealed.number)}/")
+    anonymous.goto(f"{base}/verify/c/{sealed.verify_code}/")
     expect(anonymous.locator(".verdict")).to_contain_text("真实有效")
     expect(anonymous.locator(".verdict")).to_contain_text("水南村村民委员会")
     screenshot(anonymous, "verify-genuine")

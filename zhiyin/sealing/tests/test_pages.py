@@ -162,7 +162,7 @@ def test_the_demo_seals_certificates_once(sealing: Sealing) -> None:
     document = SealedDocument.objects.get()
     assert document.matter_name == "居住证明"
     assert document.request.status == RequestStatus.COMPLETED
-    page = client_for(None).get(f"/verify/{document.number}/").content.decode()
+    page = client_for(None).get(f"/verify/c/{document.verify_code}/").content.decode()
     assert "真实有效" in page
     assert sealing_demo_load() == 0
 

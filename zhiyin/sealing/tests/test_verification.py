@@ -62,7 +62,7 @@ def _appended(data: bytes) -> bytes:
 def test_the_qr_target_names_organization_matter_and_time_and_nothing_personal(
     sealed: SealedDocument,
 ) -> None:
-    response = client_for(None).get(f"/verify/{sealed.number}/")
+    response = client_for(None).get(f"/verify/c/{sealed.verify_code}/")
     assert response.status_code == 200
     page = response.content.decode()
     assert "真实有效" in page
@@ -70,7 +70,7 @@ def test_the_qr_target_names_organization_matter_and_time_and_nothing_personal(
     # The applicant, the resident's ID number and the custodian stay off the public page.
     for private in ("小林", "符姐", "460205199001011238", "4602"):
         assert private not in page
-    api = json.loads(client_for(None).get(f"/api/verify/{sealed.number}").content)
+    api = json.loads(client_for(None).get(f"/api/verify/code/{sealed.verify_code}").content)
     assert api["ok"] is True and api["status"] == "valid"
     assert api["document"]["organization"] == "水南村村民委员会"
     assert api["document"]["matter"] == "居住证明"
@@ -143,7 +143,7 @@ def test_a_seal_from_a_foreign_root_is_untrusted(
 
 def test_a_file_from_a_revoked_seal_is_reported(sealing: Sealing, sealed: SealedDocument) -> None:
     seal_suspend(seal=sealing.world.sn_committee_seal, reason="印章丢失", by=sealing.world.sn_admin)
-    by_number = client_for(None).get(f"/verify/{sealed.number}/").content.decode()
+    by_number = client_for(None).get(f"/verify/c/{sealed.verify_code}/").content.decode()
     assert "印章证书已被注销" in by_number and "印章暂停使用" in by_number
     assert "盖章时证书尚未注销" in by_number
     assert sealed.number in by_number
@@ -208,3 +208,32 @@ def test_a_sealed_file_with_active_content_is_named_not_called_valid(
     assert "含有可执行的主动内容" in page and "JavaScript 脚本" in page
     assert "真实有效" not in page
     assert _upload_api(scripted)["status"] == "active"
+
+
+def test_a_number_alone_shows_only_that_it_exists(sealed: SealedDocument) -> None:
+    """The probe's case: numbers are sequential, so /verify/<number>/ listed every sealed
+    document's organization, matter and time. Now only the QR code's secret opens them."""
+    response = client_for(None).get(f"/verify/{sealed.number}/")
+    page = response.content.decode()
+    assert response.status_code == 200 and "编号存在" in page
+    for detail in ("水南村村民委员会", "居住证明", "真实有效"):
+        assert detail not in page
+    api = json.loads(client_for(None).get(f"/api/verify/{sealed.number}").content)
+    assert api["status"] == "exists" and api["document"] is None and api["seals"] == []
+    assert "水南村" not in json.dumps(api, ensure_ascii=False)
+
+
+def test_the_qr_code_is_unguessable_and_a_wrong_one_opens_nothing(
+    sealed: SealedDocument,
+) -> None:
+    from zhiyin.sealing.services import sealed_delivery_payload
+
+    code = sealed.verify_code or ""
+    assert len(code) >= 22 and sealed.number not in code
+    assert sealed_delivery_payload(sealed.request, sealed)["sealed_document"][
+        "verify_url"
+    ].endswith(f"/verify/c/{code}/")
+    wrong = code[:-1] + ("A" if code[-1] != "A" else "B")
+    response = client_for(None).get(f"/verify/c/{wrong}/")
+    assert response.status_code == 404 and "水南村" not in response.content.decode()
+    assert client_for(None).get(f"/api/verify/code/{wrong}").status_code == 404
