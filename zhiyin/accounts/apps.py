@@ -11,7 +11,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("登录安全")
 
     def ready(self) -> None:
-        from axes.signals import user_locked_out  # type: ignore[import-untyped]  # no type hints
+        from axes.signals import user_locked_out
 
         from zhiyin.accounts.lockout import lockout_audit
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 
-from django_otp.plugins.otp_totp.models import TOTPDevice  # type: ignore[import-untyped]  # django-otp ships no type hints
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from zhiyin.accounts.testing import KNOWN_KEY
 from zhiyin.accounts.twofactor import PRIVILEGED_ROLES, TOTP_NAME

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from axes.models import AccessAttempt  # type: ignore[import-untyped]  # django-axes ships no type hints
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q, Sum

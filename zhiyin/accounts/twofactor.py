@@ -23,9 +23,9 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from django_otp import login as otp_login  # type: ignore[import-untyped]  # django-otp ships no type hints
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken  # type: ignore[import-untyped]  # django-otp ships no type hints
-from django_otp.plugins.otp_totp.models import TOTPDevice  # type: ignore[import-untyped]  # django-otp ships no type hints
+from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from zhiyin.audit.services import audit_record, audit_record_standalone
 from zhiyin.orgs.errors import RuleViolation
@@ -63,7 +63,7 @@ def second_factor_fresh(request: HttpRequest, *, within: int | None = None) -> b
 
 
 def _mark_verified(request: HttpRequest, device: Any) -> None:
-    otp_login(request, device)
+    otp_login(request, device)  # type: ignore[no-untyped-call]  # django-otp is untyped
     request.session[VERIFIED_AT_SESSION_KEY] = int(time.time())
 
 
@@ -86,7 +86,7 @@ def totp_enrolment_confirm(
     django-otp's static tokens), and the session counts as verified."""
     if device.user_id != person.pk or device.confirmed:
         raise RuleViolation(_("请重新开始绑定验证器。"))
-    if not device.verify_token(_digits(token)):
+    if not device.verify_token(_digits(token)):  # type: ignore[no-untyped-call]  # django-otp is untyped
         raise RuleViolation(_("验证码不正确或已过期，请输入验证器上当前显示的6位数字。"))
     TOTPDevice.objects.filter(user=person).exclude(pk=device.pk).delete()
     device.confirmed = True
@@ -116,10 +116,10 @@ def second_factor_verify(*, request: HttpRequest, person: Person, token: str) ->
     code = _digits(token)
     device: Any = None
     totp = totp_device_of(person)
-    if totp is not None and not totp.verify_is_allowed()[0]:
+    if totp is not None and not totp.verify_is_allowed()[0]:  # type: ignore[no-untyped-call]  # django-otp is untyped
         raise RuleViolation(_("验证码输错次数较多，请稍等几秒再试。"))
     if len(code) == 6:
-        if totp is not None and totp.verify_token(code):
+        if totp is not None and totp.verify_token(code):  # type: ignore[no-untyped-call]  # django-otp is untyped
             device = totp
     elif len(code) == 8:
         for static in StaticDevice.objects.filter(user=person, confirmed=True):

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django_otp.plugins.otp_totp.models import TOTPDevice  # type: ignore[import-untyped]  # django-otp ships no type hints
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from zhiyin.accounts.twofactor import (
     has_second_factor,

@@ -14,8 +14,8 @@ from zhiyin.audit.selectors import checkpoint_latest
 from zhiyin.audit.services import audit_record_standalone
 from zhiyin.audit.signing import signing_key
 from zhiyin.orgs.auth import request_access, request_person
-from zhiyin.oversight.selectors import trace_events, trace_target_get_for, warnings_of_request
 from zhiyin.orgs.privacy import official_names_hidden, official_names_shown
+from zhiyin.oversight.selectors import trace_events, trace_target_get_for, warnings_of_request
 from zhiyin.oversight.trace import trace_rows
 from zhiyin.oversight.trace_pdf import trace_pdf_build
 

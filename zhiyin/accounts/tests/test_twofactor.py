@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django_otp.oath import totp  # type: ignore[import-untyped]  # django-otp ships no type hints
-from django_otp.plugins.otp_totp.models import TOTPDevice  # type: ignore[import-untyped]  # django-otp ships no type hints
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conftest import PASSWORD, World
 from zhiyin.accounts.testing import totp_code_now, totp_known_device
@@ -29,7 +29,7 @@ def _password_login(person: Any) -> Client:
 
 
 def _code(device: TOTPDevice, offset: int = 0) -> str:
-    return f"{totp(device.bin_key, step=30, t0=0, digits=6, drift=offset):06d}"
+    return f"{totp(device.bin_key, step=30, t0=0, digits=6, drift=offset):06d}"  # type: ignore[no-untyped-call]  # django-otp is untyped
 
 
 @pytest.mark.parametrize(

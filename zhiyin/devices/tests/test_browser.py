@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import BrowserContext, expect
 
 from conftest import PASSWORD, screenshot
+from zhiyin.accounts.testing import browser_pass_second_factor
 from zhiyin.approvals.models import RequestStatus, SealRequest
 from zhiyin.devices.models import StampAuthorization
 from zhiyin.devices.tests.conftest import Terminal, approved, sim
@@ -24,6 +25,7 @@ def test_a_custodian_authorizes_on_a_phone_and_the_terminal_stamps(
     page.get_by_label("手机号或登录名").fill("sn_custodian1")
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
+    browser_pass_second_factor(page, "sn_custodian1")
     page.goto(f"{base}/requests/{request.pk}/")
     page.get_by_role("link", name="在智能印章终端授权用印").click()
     expect(page.get_by_role("heading", name="终端用印", exact=True)).to_be_visible()

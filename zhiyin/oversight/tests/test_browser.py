@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from conftest import PASSWORD, World, screenshot
+from zhiyin.accounts.testing import browser_pass_second_factor
 from zhiyin.approvals.services import seal_request_submit
 from zhiyin.approvals.tests.conftest import Catalog, request_make
 from zhiyin.oversight.models import Warning, WarningState
@@ -31,6 +32,7 @@ def test_an_inspector_handles_a_red_warning(
     page.get_by_label("手机号或登录名").fill("inspector")
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
+    browser_pass_second_factor(page, "inspector")
 
     page.get_by_role("link", name="预警", exact=True).click()
     expect(page.locator(".count-red .count-n")).to_have_text("1")

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 import pytest
-from django_otp.oath import totp  # type: ignore[import-untyped]  # django-otp ships no type hints
+from django_otp.oath import totp
 from playwright.sync_api import BrowserContext, expect
 
 from conftest import PASSWORD, screenshot
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def _code(secret: str, drift: int = 0) -> str:
     key = base64.b32decode(secret.replace(" ", "") + "=" * (-len(secret.replace(" ", "")) % 8))
-    return f"{totp(key, step=30, t0=0, digits=6, drift=drift):06d}"
+    return f"{totp(key, step=30, t0=0, digits=6, drift=drift):06d}"  # type: ignore[no-untyped-call]  # django-otp is untyped
 
 
 def test_a_custodian_enrols_on_a_phone_and_is_asked_again_before_sealing(
