@@ -382,7 +382,11 @@ else:
         "SEAL_KEK (or SEAL_KEK_FILE) must be set when DEBUG is off: it encrypts the seal keys."
     )
 #: The public address of this site, printed in QR codes and seal certificates (CRL URL).
-PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Defaults to the port the server is started on (make run exports PORT), so the QR codes
+# of a demo served on another port still open.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", f"http://127.0.0.1:{env_str('PORT', '8000')}").rstrip(
+    "/"
+)
 #: RFC 3161 timestamp authority for PAdES B-T; empty means B-B signatures.
 SEAL_TIMESTAMP_URL = env_str("SEAL_TIMESTAMP_URL", "")
 

@@ -6,6 +6,8 @@ from cryptography.hazmat.primitives import serialization
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,8 +16,10 @@ from django.views.decorators.http import require_POST
 from zhiyin.lib.stamp import StampError
 from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.errors import RuleViolation
+from zhiyin.orgs.selectors import villages_for
 from zhiyin.seals.forms import SealStatusForm
 from zhiyin.seals.keys import certificate_load
+from zhiyin.seals.models import SealKind, SealStatus
 from zhiyin.seals.selectors import (
     district_ca_for,
     electronic_seal_active,
@@ -36,9 +40,40 @@ from zhiyin.seals.services import (
 
 @login_required
 def seal_list(request: HttpRequest) -> HttpResponse:
+    """The register, 30 seals a page, filtered by village, kind, status or a word."""
     access = request_access(request)
-    seals = seals_for(access=access).order_by("village__code", "kind", "code")
-    return render(request, "seals/seal_list.html", {"seals": seals})
+    seals = (
+        seals_for(access=access).select_related("village").order_by("village__code", "kind", "code")
+    )
+    villages = villages_for(access=access).order_by("code")
+    village = request.GET.get("village", "")
+    kind = request.GET.get("kind", "")
+    status = request.GET.get("status", "")
+    query = request.GET.get("q", "").strip()[:50]
+    if village.isdigit():
+        seals = seals.filter(village_id=int(village))
+    if kind in SealKind.values:
+        seals = seals.filter(kind=kind)
+    if status in SealStatus.values:
+        seals = seals.filter(status=status)
+    if query:
+        seals = seals.filter(Q(name__contains=query) | Q(code__icontains=query))
+    page = Paginator(seals, 30).get_page(request.GET.get("page"))
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    return render(
+        request,
+        "seals/seal_list.html",
+        {
+            "seals": page,
+            "page": page,
+            "query_string": kept.urlencode(),
+            "villages": villages if villages.count() > 1 else [],
+            "kinds": SealKind.choices,
+            "statuses": SealStatus.choices,
+            "chosen": {"village": village, "kind": kind, "status": status, "q": query},
+        },
+    )
 
 
 @login_required
