@@ -50,7 +50,7 @@ def seal_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     status = request.GET.get("status", "")
     query = request.GET.get("q", "").strip()[:50]
-    if village.isdigit():
+    if village.isdigit() and len(village) <= 9:  # beyond that no id exists (nor fits SQLite)
         seals = seals.filter(village_id=int(village))
     if kind in SealKind.values:
         seals = seals.filter(kind=kind)
