@@ -111,6 +111,10 @@ class SealRequest(models.Model):
         ordering: ClassVar = ["-created_at", "-pk"]
         indexes: ClassVar = [
             models.Index(fields=["village", "status"], name="sealrequest_village_status"),
+            # Oversight's "one applicant, many requests of one matter" rule, at each submit.
+            models.Index(
+                fields=["applicant", "matter", "submitted_at"], name="sealrequest_applicant_matter"
+            ),
         ]
 
     def __str__(self) -> str:

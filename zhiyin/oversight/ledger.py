@@ -135,13 +135,14 @@ def _device_facts(spec: LedgerSpec) -> dict[int, tuple[set[str], set[str]]]:
     for text in events.iterator(chunk_size=2000):
         try:
             after = json.loads(text or "{}")
-            request_id = int(after.get("request_id") or 0)
+            request_id = int(after.get("request") or after.get("request_id") or 0)
         except (ValueError, TypeError, AttributeError):
             continue
         if request_id:
             serials, photos = found.setdefault(request_id, (set(), set()))
-            if after.get("device_serial"):
-                serials.add(str(after["device_serial"]))
+            serial = after.get("device") or after.get("device_serial")
+            if serial:
+                serials.add(str(serial))
             if after.get("photo_sha256"):
                 photos.add(str(after["photo_sha256"]))
     return found

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -73,12 +74,20 @@ def _int(value: Any) -> int | None:
 
 
 def _request_of(event: AuditEvent, after: dict[str, Any]) -> SealRequest | None:
+    """The request an event is about, read once per event however many rules ask."""
+    cached: SealRequest | bool | None = getattr(event, "_oversight_request", False)
+    if cached is not False:
+        return cached if isinstance(cached, SealRequest) else None
     pk = _int(event.target_id) if event.target_type == REQUEST_TYPE else None
     if pk is None:
         pk = _int(after.get("request_id", after.get("request")))
-    if pk is None:
-        return None
-    return SealRequest.objects.select_related("matter", "seal", "village").filter(pk=pk).first()
+    request = (
+        SealRequest.objects.select_related("matter", "seal", "village").filter(pk=pk).first()
+        if pk is not None
+        else None
+    )
+    event._oversight_request = request  # type: ignore[attr-defined]  # per-event memo
+    return request
 
 
 def _seal_of(after: dict[str, Any]) -> Seal | None:
@@ -94,6 +103,20 @@ class _Where:
     label: str
 
 
+def _serial(after: dict[str, Any]) -> str:
+    """The terminal's serial (the devices app writes `device`)."""
+    return str(after.get("device") or after.get("device_serial") or "")
+
+
+def _devices_model(name: str) -> Any:
+    """A model of the devices app, when it is installed; oversight reads its rows by the
+    ids the audit events carry and needs no import of it."""
+    try:
+        return apps.get_model("devices", name)
+    except LookupError:
+        return None
+
+
 def _where(event: AuditEvent, after: dict[str, Any]) -> _Where | None:
     """The village (and request, seal) an event is about; None when it names none."""
     request = _request_of(event, after)
@@ -104,8 +127,24 @@ def _where(event: AuditEvent, after: dict[str, Any]) -> _Where | None:
         return _Where(seal.village_id, None, seal.pk, seal.code)
     village_id = _int(after.get("village_id"))  # a terminal's alarm names its village
     if village_id is not None:
-        return _Where(village_id, None, None, str(after.get("device_serial", "")))
+        return _Where(village_id, None, None, _serial(after))
+    device_model = _devices_model("SealDevice")
+    serial = _serial(after)
+    if device_model is not None and serial:
+        village_id = (
+            device_model.objects.filter(serial=serial).values_list("village_id", flat=True).first()
+        )
+        if village_id is not None:
+            return _Where(int(village_id), None, None, serial)
     return None
+
+
+def _authorization(after: dict[str, Any]) -> Any:
+    model = _devices_model("StampAuthorization")
+    pk = _int(after.get("authorization", after.get("authorization_id")))
+    if model is None or pk is None:
+        return None
+    return model.objects.filter(pk=pk).first()
 
 
 def _device_key(event: AuditEvent, after: dict[str, Any]) -> str:
@@ -180,33 +219,45 @@ def _stamp_status_rule(status: str, label: str) -> EventRule:
         moment = _parse_time(after.get("device_time") or after.get("server_time"), event.created_at)
         label_text = _(label)
         facts = [fact(_("盖章结果"), _("已授权"), label_text)]
+        grant = _authorization(after)
         if status == "over_count":
+            allowed = getattr(grant, "count", after.get("allowed", ""))
             facts.append(
                 fact(
                     _("盖章次数"),
-                    after.get("allowed", after.get("stamp_count", "")),
-                    after.get("count", after.get("used", "")),
+                    _("不超过 %(n)s") % {"n": allowed},
+                    _("第 %(n)s 次")
+                    % {
+                        "n": (int(allowed) + 1)
+                        if str(allowed).isdigit()
+                        else after.get("count", "")
+                    },
                 )
             )
         if status == "outside_window":
-            facts.append(
-                fact(
-                    _("授权时段"),
-                    f"{after.get('valid_from', '')} – {after.get('valid_until', '')}",
-                    _local(moment),
-                )
+            window = (
+                f"{_local(grant.not_before)} – {_local(grant.not_after)}"
+                if grant is not None
+                else f"{after.get('not_before', '')} – {after.get('not_after', '')}"
             )
+            facts.append(fact(_("授权时段"), window, _local(moment)))
         if status == "code_mismatch":
+            other = _int(after.get("code_request"))
+            other_number = (
+                SealRequest.objects.filter(pk=other).values_list("number", flat=True).first()
+                if other is not None
+                else None
+            )
             facts.append(
                 fact(
                     _("一次性校验码"),
-                    after.get("expected_code", _("审批时生成的校验码")),
-                    after.get("code", _("不符")),
+                    _("本申请审批时生成的校验码"),
+                    _("属于另一申请 %(number)s") % {"number": other_number}
+                    if other_number
+                    else _("不符"),
                 )
             )
-        facts.append(
-            fact(_("设备"), after.get("device_serial", ""), after.get("device_serial", ""))
-        )
+        facts.append(fact(_("设备"), _serial(after), _serial(after)))
         if after.get("photo_sha256"):
             facts.append(fact(_("盖章照片 SHA-256"), "", after["photo_sha256"]))
         return [
@@ -219,14 +270,14 @@ def _stamp_status_rule(status: str, label: str) -> EventRule:
                 % {
                     "what": where.label,
                     "label": label_text,
-                    "device": after.get("device_serial", ""),
+                    "device": _serial(after),
                 },
                 facts=facts,
                 occurred_at=moment,
                 source_event_seq=event.seq,
                 detail={
                     k: after[k]
-                    for k in ("device_serial", "slot", "authorization_id", "operator")
+                    for k in ("device", "slot", "authorization", "operator", "boot", "seq")
                     if k in after
                 },
             )
@@ -440,6 +491,12 @@ def device_alarm(event: AuditEvent, after: dict[str, Any], params: dict[str, Any
         seconds = _int(after.get("offline_seconds"))
         if minutes is None and seconds is not None:
             minutes = seconds // 60
+        last_seen = after.get("last_seen_at")
+        if minutes is None and isinstance(last_seen, str) and last_seen:
+            now = _parse_time(after.get("server_time"), event.created_at)
+            minutes = int((now - _parse_time(last_seen, now)).total_seconds() // 60)
+        if minutes is None and _int(after.get("hours")) is not None:
+            minutes = int(after["hours"]) * 60  # raised once silent this long
         limit = int(params.get("offline_minutes", 60))
         if minutes is not None and minutes < limit:
             return []
@@ -451,13 +508,13 @@ def device_alarm(event: AuditEvent, after: dict[str, Any], params: dict[str, Any
             )
         )
     if kind == "sequence_gap":
-        facts.append(
-            fact(
-                _("记录序号"),
-                after.get("expected", ""),
-                after.get("received", after.get("got", "")),
+        if after.get("prev_mismatch"):
+            facts.append(
+                fact(_("前一记录哈希"), after.get("expected_prev", ""), after.get("prev", ""))
             )
-        )
+        else:
+            missing = f"{after.get('missing_from', after.get('expected', ''))}–{after.get('missing_to', '')}"
+            facts.append(fact(_("缺失的记录序号"), _("连续无缺号"), missing.rstrip("–")))
     where = _where(event, after)
     if where is None:
         return []
@@ -468,7 +525,7 @@ def device_alarm(event: AuditEvent, after: dict[str, Any], params: dict[str, Any
             request_id=where.request_id,
             seal_id=where.seal_id,
             summary=_("设备 %(device)s 告警：%(kind)s")
-            % {"device": after.get("device_serial", ""), "kind": _(ALARM_NAMES.get(kind, kind))},
+            % {"device": _serial(after), "kind": _(ALARM_NAMES.get(kind, kind))},
             facts=facts,
             occurred_at=_parse_time(after.get("device_time"), event.created_at),
             source_event_seq=event.seq,
@@ -579,7 +636,7 @@ def approved_never_sealed(params: dict[str, Any], now: dt.datetime) -> Iterator[
 def _match_key(event: AuditEvent, after: dict[str, Any]) -> str:
     if event.target_type and event.target_id:
         return f"{event.target_type}:{event.target_id}"
-    return f"{after.get('device_serial', '')}:{after.get('request_id', '')}:{after.get('authorization_id', '')}"
+    return f"{_serial(after)}:{after.get('request', '')}:{after.get('authorization', '')}"
 
 
 def emergency_unapproved(params: dict[str, Any], now: dt.datetime) -> Iterator[Finding]:
@@ -606,7 +663,7 @@ def emergency_unapproved(params: dict[str, Any], now: dt.datetime) -> Iterator[F
             request_id=where.request_id,
             seal_id=where.seal_id,
             summary=_("设备 %(device)s 紧急开锁用章后 %(hours)d 小时内未补批")
-            % {"device": after.get("device_serial", ""), "hours": hours},
+            % {"device": _serial(after), "hours": hours},
             facts=[
                 fact(
                     _("补批期限"),

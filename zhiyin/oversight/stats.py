@@ -83,37 +83,62 @@ def _as_duration(value: Any) -> dt.timedelta | None:
     return dt.timedelta(microseconds=int(value))  # SQLite stores durations as microseconds
 
 
+_MEDIAN_SQL = {
+    # PostgreSQL sorts each group on its own: far cheaper than a window over every row.
+    "postgresql": """
+        SELECT {key}, COUNT(*), SUM(CASE WHEN decided_at <= deadline THEN 1 ELSE 0 END),
+               percentile_disc(0.5) WITHIN GROUP (ORDER BY duration)
+        FROM {table}
+        WHERE status = %s AND duration IS NOT NULL AND decided_at >= %s AND decided_at < %s
+          AND village_id IN ({marks})
+        GROUP BY {key}
+    """,
+    # SQLite has no ordered-set aggregates: number the rows of each group instead.
+    "sqlite": """
+        SELECT label, n, on_time, duration FROM (
+            SELECT {key} AS label, duration,
+                   ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY duration) AS rn,
+                   COUNT(*) OVER (PARTITION BY {key}) AS n,
+                   SUM(CASE WHEN decided_at <= deadline THEN 1 ELSE 0 END)
+                       OVER (PARTITION BY {key}) AS on_time
+            FROM {table}
+            WHERE status = %s AND duration IS NOT NULL AND decided_at >= %s AND decided_at < %s
+              AND village_id IN ({marks})
+        ) ranked WHERE rn = (n + 1) / 2
+    """,
+}
+
+
 def _step_figures(
-    *, village_ids: Sequence[int], start: dt.datetime, end: dt.datetime, by_village: bool
+    *,
+    village_ids: Sequence[int],
+    names: dict[int, str],
+    start: dt.datetime,
+    end: dt.datetime,
+    by_village: bool,
 ) -> list[StepFigure]:
+    """Decided steps, how many on time, and the median working duration, per step name
+    (or per village): one grouped query; the 32-odd village names are mapped here."""
     if not village_ids:
         return []
-    table = connection.ops.quote_name(ApprovalStep._meta.db_table)
-    villages = connection.ops.quote_name(Village._meta.db_table)
-    key = "v.name" if by_village else "s.name"
-    marks = ",".join(["%s"] * len(village_ids))
-    sql = f"""
-        SELECT label, n, on_time, duration FROM (
-            SELECT {key} AS label, s.duration AS duration,
-                   ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY s.duration) AS rn,
-                   COUNT(*) OVER (PARTITION BY {key}) AS n,
-                   SUM(CASE WHEN s.decided_at <= s.deadline THEN 1 ELSE 0 END)
-                       OVER (PARTITION BY {key}) AS on_time
-            FROM {table} s JOIN {villages} v ON v.id = s.village_id
-            WHERE s.status = %s AND s.duration IS NOT NULL
-              AND s.decided_at >= %s AND s.decided_at < %s
-              AND s.village_id IN ({marks})
-        ) ranked WHERE rn = (n + 1) / 2 ORDER BY label
-    """  # noqa: S608  # identifiers from the models; every value is a parameter
+    sql = _MEDIAN_SQL["postgresql" if connection.vendor == "postgresql" else "sqlite"].format(
+        key="village_id" if by_village else "name",
+        table=connection.ops.quote_name(ApprovalStep._meta.db_table),
+        marks=",".join(["%s"] * len(village_ids)),
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [StepStatus.DONE, start, end, *village_ids])
         rows = cursor.fetchall()
-    return [
+    figures = [
         StepFigure(
-            label=str(label), decided=int(n), on_time=int(on_time or 0), median=_as_duration(d)
+            label=names.get(label, str(label)) if by_village else str(label),
+            decided=int(n),
+            on_time=int(on_time or 0),
+            median=_as_duration(d),
         )
         for label, n, on_time, d in rows
     ]
+    return sorted(figures, key=lambda f: f.label)
 
 
 def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -129,7 +154,8 @@ def dashboard_build(
 ) -> Dashboard:
     moment = now or timezone.now()
     since, until = _bounds(start, end)
-    village_ids = list(villages.values_list("pk", flat=True))
+    names = dict(villages.values_list("pk", "name"))
+    village_ids = list(names)
     board = Dashboard(start=start, end=end)
     done = SealRequest.objects.filter(
         village_id__in=village_ids,
@@ -139,14 +165,14 @@ def dashboard_build(
     )
     for row in (
         done.annotate(month=TruncMonth("completed_at"))
-        .values("village__name", "month")
+        .values("village_id", "month")
         .annotate(uses=Count("pk"), stamps=Sum("stamp_count"))
-        .order_by("month", "village__name")
+        .order_by("month", "village_id")
     ):
         month = row["month"].strftime("%Y-%m")
         board.uses.append(
             {
-                "village": row["village__name"],
+                "village": names.get(row["village_id"], ""),
                 "month": month,
                 "uses": row["uses"],
                 "stamps": row["stamps"] or 0,
@@ -158,9 +184,11 @@ def dashboard_build(
     for u in board.uses:
         totals[u["village"]] = totals.get(u["village"], 0) + u["uses"]
     board.uses_by_village = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
-    board.steps = _step_figures(village_ids=village_ids, start=since, end=until, by_village=False)
+    board.steps = _step_figures(
+        village_ids=village_ids, names=names, start=since, end=until, by_village=False
+    )
     board.step_villages = _step_figures(
-        village_ids=village_ids, start=since, end=until, by_village=True
+        village_ids=village_ids, names=names, start=since, end=until, by_village=True
     )
     board.overdue = [
         (row["village__name"], row["n"])
@@ -188,7 +216,6 @@ def dashboard_build(
         .annotate(n=Count("pk"))
         .order_by("-n", "matter__name")[:10]
     ]
-    names = dict(villages.values_list("pk", "name"))
     board.refusals = sorted(
         (
             (names.get(int(row["target_id"]), row["target_id"]), row["n"])

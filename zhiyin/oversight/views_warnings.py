@@ -18,7 +18,6 @@ from zhiyin.approvals.selectors import seal_requests_for
 from zhiyin.audit.models import AuditEvent
 from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.errors import RuleViolation
-from zhiyin.orgs.models import Village
 from zhiyin.oversight.forms import (
     CloseForm,
     DismissDecideForm,
@@ -34,6 +33,7 @@ from zhiyin.oversight.models import (
 from zhiyin.oversight.selectors import (
     WarningFilter,
     is_inspector,
+    oversight_villages_for,
     rules_all,
     sees_warnings,
     warning_counts,
@@ -51,7 +51,8 @@ from zhiyin.oversight.services import (
     warning_rectify,
 )
 
-LIST_LIMIT = 100
+#: Newest first; a phone shows 50 at a time, filters narrow the rest.
+LIST_LIMIT = 50
 LEDGER_PREVIEW = 200
 #: Ledgers with more rows than this are built by a worker, with a progress bar.
 LEDGER_DIRECT_MAX = 1000
@@ -70,9 +71,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
     access = request_access(request)
     scoped = warnings_for(access=access)
     villages = list(
-        Village.objects.filter(pk__in=scoped.order_by().values("village_id")).values_list(
-            "pk", "name"
-        )
+        oversight_villages_for(access=access).order_by("code").values_list("pk", "name")
     )
     form = WarningFilterForm(
         request.GET or None,
@@ -105,9 +104,9 @@ def workbench(request: HttpRequest) -> HttpResponse:
         for code, label in WarningState.choices
     ]
     rows = list(
-        filtered.select_related("rule", "village", "request").order_by("-raised_at", "-pk")[
-            :LIST_LIMIT
-        ]
+        filtered.select_related("rule", "village")
+        .only("pk", "state", "severity", "summary", "raised_at", "rule__name", "village__name")
+        .order_by("-raised_at", "-pk")[:LIST_LIMIT]
     )
     return render(
         request,

@@ -56,9 +56,9 @@ def sealed(world: World, catalog: Catalog) -> SealRequest:
     device_event(
         "stamp_event.record",
         status="authorized",
-        request_id=request.pk,
-        seal_id=request.seal_id,
-        device_serial="SN-T-0001",
+        request=request.pk,
+        seal=request.seal_id,
+        device="SN-T-0001",
         photo_sha256="cd" * 32,
     )
     return request

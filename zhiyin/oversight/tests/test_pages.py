@@ -24,9 +24,7 @@ pytestmark = pytest.mark.django_db
 def warnings(world: World, catalog: Catalog) -> dict[str, Warning]:
     sn = request_make(world, catalog.matter, purpose="流转承包地，租金 3000 元/亩/年")
     seal_request_submit(request=sn, by=world.sn_clerk)
-    device_event(
-        "device.alarm", kind="tamper", seal_id=world.bl_committee_seal.pk, device_serial="BL-1"
-    )
+    device_event("device.alarm", kind="tamper", seal=world.bl_committee_seal.pk, device="BL-1")
     return {
         "shuinan": Warning.objects.get(village=world.shuinan),
         "beiling": Warning.objects.get(village=world.beiling),

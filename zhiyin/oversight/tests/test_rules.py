@@ -103,9 +103,9 @@ def test_it_raises_a_stamp_on_a_saturday_night(world: World, catalog: Catalog) -
     device_event(
         "stamp_event.record",
         status="authorized",
-        seal_id=world.sn_committee_seal.pk,
-        request_id=request.pk,
-        device_serial="SN-T-0001",
+        seal=world.sn_committee_seal.pk,
+        request=request.pk,
+        device="SN-T-0001",
         device_time=SATURDAY_NIGHT,
     )
     (warning,) = warnings_of("off_hours_use")
@@ -117,8 +117,8 @@ def test_a_stamp_on_a_wednesday_morning_raises_nothing(world: World, catalog: Ca
     device_event(
         "stamp_event.record",
         status="authorized",
-        seal_id=world.sn_committee_seal.pk,
-        request_id=request.pk,
+        seal=world.sn_committee_seal.pk,
+        request=request.pk,
         device_time=WEDNESDAY_MORNING,
     )
     assert warnings_of("off_hours_use") == []
@@ -163,10 +163,10 @@ def test_it_raises_each_refused_stamp(
     event = device_event(
         "stamp_event.record",
         status=status,
-        seal_id=world.sn_committee_seal.pk,
-        request_id=request.pk,
-        authorization_id=7,
-        device_serial="SN-T-0001",
+        seal=world.sn_committee_seal.pk,
+        request=request.pk,
+        authorization=7,
+        device="SN-T-0001",
         slot=1,
         device_time=WEDNESDAY_MORNING,
         server_time=WEDNESDAY_MORNING,
@@ -187,8 +187,8 @@ def test_an_authorized_stamp_raises_no_stamp_warning(world: World, catalog: Cata
     device_event(
         "stamp_event.record",
         status="authorized",
-        seal_id=world.sn_committee_seal.pk,
-        request_id=request.pk,
+        seal=world.sn_committee_seal.pk,
+        request=request.pk,
         device_time=WEDNESDAY_MORNING,
     )
     assert Warning.objects.count() == 0
@@ -225,10 +225,10 @@ def test_a_sealed_file_from_the_approved_document_raises_nothing(
 def _emergency(world: World) -> AuditEvent:
     return device_event(
         "device.emergency_open",
-        seal_id=world.sn_committee_seal.pk,
-        device_serial="SN-T-0001",
+        seal=world.sn_committee_seal.pk,
+        device="SN-T-0001",
         request_id="",
-        authorization_id=41,
+        authorization=41,
         reason="防汛紧急用章",
         approve_by="老陈",
     )
@@ -245,10 +245,10 @@ def test_an_emergency_approved_afterwards_raises_nothing(world: World) -> None:
     _emergency(world)
     device_event(
         "device.emergency_approved",
-        seal_id=world.sn_committee_seal.pk,
-        device_serial="SN-T-0001",
+        seal=world.sn_committee_seal.pk,
+        device="SN-T-0001",
         request_id="",
-        authorization_id=41,
+        authorization=41,
     )
     warning_sweep(now=timezone.now() + dt.timedelta(hours=49))
     assert warnings_of("emergency_unapproved") == []
@@ -401,7 +401,7 @@ def test_a_land_contract_at_the_floor_raises_nothing(world: World, catalog: Cata
     ],
 )
 def test_it_raises_serious_device_alarms(world: World, after: dict[str, object]) -> None:
-    device_event("device.alarm", seal_id=world.sn_committee_seal.pk, device_serial="T1", **after)
+    device_event("device.alarm", seal=world.sn_committee_seal.pk, device="T1", **after)
     (warning,) = warnings_of("device_alarm")
     assert warning.village_id == world.shuinan.pk
 
@@ -411,7 +411,7 @@ def test_it_raises_serious_device_alarms(world: World, after: dict[str, object])
     [{"kind": "ink_low"}, {"kind": "battery_low"}, {"kind": "offline", "offline_minutes": 5}],
 )
 def test_routine_device_alarms_raise_nothing(world: World, after: dict[str, object]) -> None:
-    device_event("device.alarm", seal_id=world.sn_committee_seal.pk, device_serial="T1", **after)
+    device_event("device.alarm", seal=world.sn_committee_seal.pk, device="T1", **after)
     assert warnings_of("device_alarm") == []
 
 
