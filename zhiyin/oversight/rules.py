@@ -640,6 +640,8 @@ def _match_key(event: AuditEvent, after: dict[str, Any]) -> str:
 
 
 def emergency_unapproved(params: dict[str, Any], now: dt.datetime) -> Iterator[Finding]:
+    """An emergency opening not approved by its deadline: the `approve_by` the devices
+    app wrote (working days after the opening), else `hours` after it."""
     hours = int(params.get("hours", 48))
     approved = {
         _match_key(e, json.loads(e.after or "{}"))
@@ -647,12 +649,15 @@ def emergency_unapproved(params: dict[str, Any], now: dt.datetime) -> Iterator[F
             "target_type", "target_id", "after"
         )
     }
-    opened = AuditEvent.objects.filter(
-        action="device.emergency_open", created_at__lt=now - dt.timedelta(hours=hours)
-    ).order_by("seq")
+    opened = AuditEvent.objects.filter(action="device.emergency_open", created_at__lt=now).order_by(
+        "seq"
+    )
     for event in opened.iterator(chunk_size=500):
         after = json.loads(event.after or "{}")
         if _match_key(event, after) in approved:
+            continue
+        due = _parse_time(after.get("approve_by"), event.created_at + dt.timedelta(hours=hours))
+        if due >= now:
             continue
         where = _where(event, after)
         if where is None:
@@ -662,16 +667,16 @@ def emergency_unapproved(params: dict[str, Any], now: dt.datetime) -> Iterator[F
             village_id=where.village_id,
             request_id=where.request_id,
             seal_id=where.seal_id,
-            summary=_("设备 %(device)s 紧急开锁用章后 %(hours)d 小时内未补批")
-            % {"device": _serial(after), "hours": hours},
+            summary=_("设备 %(device)s 紧急开锁用章后未按期补批（期限 %(due)s）")
+            % {"device": _serial(after), "due": _local(due)},
             facts=[
                 fact(
                     _("补批期限"),
-                    _("%(hours)d 小时内") % {"hours": hours},
+                    _local(due),
                     _("%(at)s 开锁，至今未补批") % {"at": _local(event.created_at)},
                 ),
                 fact(_("开锁理由"), "", after.get("reason", "")),
-                fact(_("应补批人"), "", after.get("approve_by", "")),
+                fact(_("应补批人"), _("本村书记"), after.get("approve_by_person", "")),
             ],
             occurred_at=event.created_at,
             source_event_seq=event.seq,

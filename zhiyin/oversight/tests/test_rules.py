@@ -230,13 +230,12 @@ def _emergency(world: World) -> AuditEvent:
         request_id="",
         authorization=41,
         reason="防汛紧急用章",
-        approve_by="老陈",
     )
 
 
 def test_it_raises_an_emergency_use_never_approved(world: World) -> None:
     _emergency(world)
-    assert warning_sweep(now=timezone.now() + dt.timedelta(hours=49)) == 1
+    assert warning_sweep(now=timezone.now() + dt.timedelta(hours=49)) == 1  # no approve_by: 48 h
     (warning,) = warnings_of("emergency_unapproved")
     assert warning.facts[1]["actual"] == "防汛紧急用章"
 
