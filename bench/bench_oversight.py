@@ -317,8 +317,10 @@ def bench_sweep(fresh: int = 100) -> None:
 def _client(person: Any) -> Any:
     from django.test import Client
 
+    from zhiyin.accounts.testing import client_sign_in
+
     client = Client()
-    client.force_login(person)
+    client_sign_in(client, person)  # an inspector signs in with two factors
     return client
 
 
