@@ -292,6 +292,9 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 #: Each app's demo data, loaded in this order by `manage.py load_demo` after the places.
+#: Run by `load_demo` right after the places and people (even with --places-only).
+DEMO_PLACES_LOADERS: list[str] = ["zhiyin.seals.demo.seals_demo_load"]
+
 DEMO_LOADERS: list[str] = [
     "zhiyin.catalog.demo.catalog_demo_load",
     "zhiyin.portal.demo.portal_demo_load",

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhiyin.audit.services import audit_record, audit_record_standalone
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Person, RoleGrant
 from zhiyin.orgs.selectors import Access, admin_district_ids
 

@@ -36,7 +36,7 @@ from zhiyin.approvals.services import (
 )
 from zhiyin.catalog.selectors import matter_get_for
 from zhiyin.orgs.auth import ApiTokenAuth
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Person, VillageGroup
 from zhiyin.orgs.selectors import access_for, residents_for
 from zhiyin.seals.selectors import seal_get_for

@@ -42,7 +42,7 @@ from django.utils.translation import gettext as _
 
 from zhiyin.approvals.models import sha256_path
 from zhiyin.lib.pdfactive import ACTIVE_LABELS, PdfUnreadable, active_content_find
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 
 logger = logging.getLogger(__name__)
 

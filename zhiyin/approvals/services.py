@@ -45,7 +45,7 @@ from zhiyin.approvals.timelimits import step_deadline, step_duration
 from zhiyin.audit.services import audit_record, audit_record_standalone, district_log
 from zhiyin.catalog.models import Matter
 from zhiyin.delivery.services import notifications_close, notify
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Person, Role, RoleGrant, Village, VillageGroup
 from zhiyin.orgs.selectors import access_for
 from zhiyin.seals.models import Seal, SealStatus

@@ -17,7 +17,7 @@ from zhiyin.lib.workcalendar import (
     deadline_add,
     working_duration,
 )
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 
 
 def working_hours(*, district_id: int | None = None) -> WorkingHours:

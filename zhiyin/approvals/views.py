@@ -43,7 +43,7 @@ from zhiyin.approvals.services import (
 )
 from zhiyin.catalog.selectors import matters_for
 from zhiyin.orgs.auth import request_access, request_person
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Person, Role
 from zhiyin.orgs.privacy import official_names_hidden
 from zhiyin.orgs.selectors import access_for

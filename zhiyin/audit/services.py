@@ -26,6 +26,7 @@ from django.utils.module_loading import import_string
 
 from zhiyin.audit.context import current_request_context
 from zhiyin.audit.models import GENESIS_HASH, AuditEvent, Checkpoint
+from zhiyin.core.actors import Actor
 
 _ADVISORY_LOCK_KEY = 0x7A68_6979  # "zhiy"
 
@@ -154,7 +155,7 @@ def log_names() -> list[str]:
 
 def audit_record(
     *,
-    actor: Any,
+    actor: Actor | None,
     action: str,
     target: Model | None = None,
     before: dict[str, Any] | None = None,
@@ -165,7 +166,7 @@ def audit_record(
     log: str = "",
 ) -> AuditEvent:
     """Append one event to `log` (a district's `district_log`, or "" for the installation
-    log). `actor` is a Person or None (the system itself)."""
+    log). `actor` is an `Actor` (zhiyin.core.actors) or None (the system itself)."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
     _lock_log(log)
@@ -175,10 +176,8 @@ def audit_record(
         log=log,
         seq=(last[0] + 1) if last else 1,
         created_at=timezone.now(),
-        actor_id=getattr(actor, "pk", None),
-        actor_name=(getattr(actor, "real_name", "") or getattr(actor, "username", ""))[:100]
-        if actor is not None
-        else "",
+        actor_id=actor.id if actor is not None else None,
+        actor_name=actor.display_name[:100] if actor is not None else "",
         role=role,
         scope=scope[:100],
         action=action,
@@ -222,7 +221,7 @@ def audit_record_standalone(**kwargs: Any) -> AuditEvent:
         return audit_record(**kwargs)
 
 
-def audit_access_denied(*, actor: Any, path: str, method: str, reason: str) -> AuditEvent:
+def audit_access_denied(*, actor: Actor | None, path: str, method: str, reason: str) -> AuditEvent:
     """A refused request: who asked for what (`access.denied`). Cheap: one insert."""
     return audit_record_standalone(
         actor=actor,
@@ -233,7 +232,7 @@ def audit_access_denied(*, actor: Any, path: str, method: str, reason: str) -> A
 
 
 def audit_sensitive_read(
-    *, actor: Any, action: str, target: Model, detail: dict[str, Any] | None = None
+    *, actor: Actor | None, action: str, target: Model, detail: dict[str, Any] | None = None
 ) -> AuditEvent:
     """For reads the law wants on record: a full view of an ID number
     (`person.id_number_view`), a download of a document holding personal data

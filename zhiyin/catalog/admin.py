@@ -46,7 +46,7 @@ from zhiyin.catalog.services import (
 )
 from zhiyin.orgs.admin import site
 from zhiyin.orgs.auth import request_access, request_person
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Bureau, District, Role
 from zhiyin.orgs.selectors import Access
 from zhiyin.seals.models import SealKind

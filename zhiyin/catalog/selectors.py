@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from zhiyin.catalog.matching import pattern_build, pattern_match
 from zhiyin.catalog.models import ChainStep, Matter, NegativeListItem
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import District, Role
 from zhiyin.orgs.selectors import Access
 from zhiyin.seals.models import Seal

@@ -27,7 +27,7 @@ from zhiyin.catalog.models import (
     TimeUnit,
 )
 from zhiyin.catalog.selectors import negative_list_check
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import District, Person, Role
 from zhiyin.orgs.selectors import access_for
 from zhiyin.seals.models import Seal, SealKind, SealStatus

@@ -13,12 +13,12 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _lazy
 
+from zhiyin.core.errors import RuleViolation
 from zhiyin.delivery.models import BureauEndpoint, Delivery, DeliveryAttempt, OutboxMessage
 from zhiyin.delivery.services import delivery_replay, endpoint_register, endpoint_update
 from zhiyin.delivery.transport import target_resolve
 from zhiyin.orgs.admin import ScopedAdmin, site
 from zhiyin.orgs.auth import request_access, request_person
-from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.selectors import Access, admin_district_ids
 
 

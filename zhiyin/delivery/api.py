@@ -10,8 +10,8 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
+from zhiyin.core.errors import RuleViolation
 from zhiyin.delivery.services import AcknowledgementRefused, delivery_acknowledge_signed
-from zhiyin.orgs.errors import RuleViolation
 
 router = Router(tags=["delivery"])
 

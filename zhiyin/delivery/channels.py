@@ -19,7 +19,7 @@ import sys
 import time
 from abc import ABC, abstractmethod
 from functools import cache
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import quote_plus
 
 from django.conf import settings
@@ -27,6 +27,7 @@ from django.core.mail import send_mail
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from zhiyin.core.actors import Recipient
 from zhiyin.delivery.models import (
     Channel,
     Notification,
@@ -43,7 +44,13 @@ class NotificationChannel(Protocol):
     channel choice, read once by `notify` for all channels."""
 
     def send(
-        self, *, person: Any, text: str, link: str, event: str, preference: NotificationPreference
+        self,
+        *,
+        person: Recipient,
+        text: str,
+        link: str,
+        event: str,
+        preference: NotificationPreference,
     ) -> None: ...
 
 
@@ -51,15 +58,23 @@ class InAppChannel:
     """Stores the notification for the person's list in the app."""
 
     def send(
-        self, *, person: Any, text: str, link: str, event: str, preference: NotificationPreference
+        self,
+        *,
+        person: Recipient,
+        text: str,
+        link: str,
+        event: str,
+        preference: NotificationPreference,
     ) -> None:
-        Notification.objects.create(person=person, text=text[:300], link=link[:300], event=event)
+        Notification.objects.create(
+            person_id=person.id, text=text[:300], link=link[:300], event=event
+        )
 
 
-def preference_for(person: Any) -> NotificationPreference:
+def preference_for(person: Recipient) -> NotificationPreference:
     """The person's stored preference, or the defaults (not saved)."""
-    found = NotificationPreference.objects.filter(person=person).first()
-    return found if found is not None else NotificationPreference(person=person)
+    found = NotificationPreference.objects.filter(person_id=person.id).first()
+    return found if found is not None else NotificationPreference(person_id=person.id)
 
 
 def absolute_link(link: str) -> str:
@@ -75,17 +90,23 @@ class OutboxChannel(ABC):
     preference_field: str = ""
 
     @abstractmethod
-    def reachable(self, person: Any) -> bool:
+    def reachable(self, person: Recipient) -> bool:
         """Whether the person has an address on this channel (phone, e-mail)."""
 
     def send(
-        self, *, person: Any, text: str, link: str, event: str, preference: NotificationPreference
+        self,
+        *,
+        person: Recipient,
+        text: str,
+        link: str,
+        event: str,
+        preference: NotificationPreference,
     ) -> None:
         if not getattr(preference, self.preference_field) or not self.reachable(person):
             return
         OutboxMessage.objects.create(
             channel=self.channel,
-            person=person,
+            person_id=person.id,
             text=text[:300],
             link=link[:300],
             event=event[:60],
@@ -112,7 +133,7 @@ class EmailChannel(OutboxChannel):
     channel = Channel.EMAIL
     preference_field = "email"
 
-    def reachable(self, person: Any) -> bool:
+    def reachable(self, person: Recipient) -> bool:
         return bool(getattr(person, "email", ""))
 
     def deliver(self, message: OutboxMessage) -> Response:
@@ -164,7 +185,7 @@ class SmsChannel(OutboxChannel):
     channel = Channel.SMS
     preference_field = "sms"
 
-    def reachable(self, person: Any) -> bool:
+    def reachable(self, person: Recipient) -> bool:
         return bool(getattr(person, "phone", ""))
 
     def deliver(self, message: OutboxMessage) -> Response:
@@ -199,7 +220,7 @@ class StaffPlatformChannel(OutboxChannel):
     channel = Channel.STAFF_PLATFORM
     preference_field = "staff_platform"
 
-    def reachable(self, person: Any) -> bool:
+    def reachable(self, person: Recipient) -> bool:
         return bool(settings.STAFF_PLATFORM_WEBHOOK_URL and getattr(person, "phone", ""))
 
     def deliver(self, message: OutboxMessage) -> Response:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from zhiyin.core.actors import Recipient
 from zhiyin.delivery.models import (
     Delivery,
     DeliveryStatus,
@@ -21,8 +21,8 @@ from zhiyin.delivery.models import (
 from zhiyin.orgs.selectors import Access
 
 
-def notifications_for(*, person: Any, unread_only: bool = False) -> QuerySet[Notification]:
-    notes = Notification.objects.filter(person=person)
+def notifications_for(*, person: Recipient, unread_only: bool = False) -> QuerySet[Notification]:
+    notes = Notification.objects.filter(person_id=person.id)
     if unread_only:
         notes = notes.filter(read_at__isnull=True)
     return notes

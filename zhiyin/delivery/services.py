@@ -35,6 +35,8 @@ from standardwebhooks.webhooks import (
 )
 
 from zhiyin.audit.services import audit_record, audit_sensitive_read
+from zhiyin.core.actors import Actor, Recipient
+from zhiyin.core.errors import RuleViolation
 from zhiyin.delivery.channels import NotificationChannel, preference_for
 from zhiyin.delivery.models import (
     BureauEndpoint,
@@ -49,7 +51,6 @@ from zhiyin.delivery.models import (
     ReceiptVia,
 )
 from zhiyin.delivery.transport import target_resolve
-from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Bureau, Role, RoleGrant
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def notification_channels() -> tuple[NotificationChannel, ...]:
     return _channels(paths)
 
 
-def notify(*, person: Any, text: str, link: str = "", event: str = "") -> None:
+def notify(*, person: Recipient, text: str, link: str = "", event: str = "") -> None:
     """Send `text` to `person` on every configured channel."""
     if not connection.in_atomic_block:
         raise RuntimeError("notify must run inside the transaction of the change it reports")
@@ -80,9 +81,9 @@ def notify(*, person: Any, text: str, link: str = "", event: str = "") -> None:
 
 
 @transaction.atomic
-def notification_mark_read(*, person: Any, pk: int | None = None) -> int:
+def notification_mark_read(*, person: Recipient, pk: int | None = None) -> int:
     """Mark one (or, with no pk, every) unread notification of `person` read."""
-    unread = Notification.objects.filter(person=person, read_at__isnull=True)
+    unread = Notification.objects.filter(person_id=person.id, read_at__isnull=True)
     if pk is not None:
         unread = unread.filter(pk=pk)
     return unread.update(read_at=timezone.now())
@@ -111,10 +112,12 @@ def notifications_close(
 
 @transaction.atomic
 def notification_preference_set(
-    *, person: Any, email: bool, sms: bool, staff_platform: bool
+    *, person: Recipient, email: bool, sms: bool, staff_platform: bool
 ) -> NotificationPreference:
     """Switch a person's outside channels on or off (in-app always stays on)."""
-    pref, _created = NotificationPreference.objects.select_for_update().get_or_create(person=person)
+    pref, _created = NotificationPreference.objects.select_for_update().get_or_create(
+        person_id=person.id
+    )
     before = {"email": pref.email, "sms": pref.sms, "staff_platform": pref.staff_platform}
     pref.email, pref.sms, pref.staff_platform = email, sms, staff_platform
     pref.save()
@@ -136,13 +139,13 @@ def endpoint_secret_generate() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
-def _district_admin(by: Any, bureau: Bureau) -> bool:
+def _district_admin(by: Actor | None, bureau: Bureau) -> bool:
     if by is None:
         return True  # the system itself: management commands, the demo loader
     return (
         RoleGrant.objects.active()
         .filter(
-            person=by,
+            person_id=by.id,
             role=Role.ADMIN,
             district_id=bureau.district_id,
             village__isnull=True,
@@ -176,7 +179,7 @@ def endpoint_register(
     *,
     bureau: Bureau,
     url: str,
-    by: Any,
+    by: Actor | None,
     event_types: Sequence[str] = (),
     inline_pdf: bool = False,
     allow_private: bool = False,
@@ -220,7 +223,7 @@ def endpoint_register(
 def endpoint_update(
     *,
     endpoint: BureauEndpoint,
-    by: Any,
+    by: Actor | None,
     url: str | None = None,
     event_types: Sequence[str] | None = None,
     active: bool | None = None,
@@ -408,12 +411,16 @@ def delivery_receipt_record(
     via: str,
     evidence: dict[str, Any],
     endpoint: BureauEndpoint | None = None,
-    by: Any = None,
+    by: Actor | None = None,
 ) -> DeliveryReceipt:
     """Keep the evidence that the bureau has the delivery and mark it delivered."""
     delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
     receipt = DeliveryReceipt.objects.create(
-        delivery=delivery, via=via, endpoint=endpoint, person=by, evidence=evidence
+        delivery=delivery,
+        via=via,
+        endpoint=endpoint,
+        person_id=by.id if by is not None else None,
+        evidence=evidence,
     )
     before = {"status": delivery.status}
     if delivery.status != DeliveryStatus.DELIVERED:
@@ -433,7 +440,7 @@ def delivery_receipt_record(
     return receipt
 
 
-def delivery_acknowledge_inbox(*, delivery: Delivery, by: Any) -> DeliveryReceipt:
+def delivery_acknowledge_inbox(*, delivery: Delivery, by: Actor | None) -> DeliveryReceipt:
     """A bureau officer signs for a delivery in the bureau inbox (caller has scoped it)."""
     return delivery_receipt_record(
         delivery=delivery,
@@ -479,7 +486,7 @@ class AcknowledgementRefused(RuleViolation):
 
 
 @transaction.atomic
-def delivery_replay(*, delivery: Delivery, by: Any) -> int:
+def delivery_replay(*, delivery: Delivery, by: Actor | None) -> int:
     """Send a failed (or any) delivery again to every endpoint it was meant for, with the
     same webhook-id; returns how many outbox messages were re-armed."""
     delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
@@ -530,7 +537,7 @@ def delivery_replay(*, delivery: Delivery, by: Any) -> int:
     return rearmed + len(fresh)
 
 
-def delivery_download_record(*, delivery: Delivery, by: Any, via: str) -> None:
+def delivery_download_record(*, delivery: Delivery, by: Actor | None, via: str) -> None:
     """A document handed out (bureau inbox or signed link) is on the record."""
     audit_sensitive_read(
         actor=by,

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
 
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 
 EXCERPT_BYTES = 500
 

@@ -9,7 +9,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from django.core.exceptions import ImproperlyConfigured
+
+
+
+class SettingError(ValueError):
+    """A setting's value makes no sense; the message names the variable. Raised while the
+    settings module loads, so start-up stops there."""
+
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -22,7 +28,7 @@ def env_str(name: str, default: str) -> str:
         try:
             return Path(file_path).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ImproperlyConfigured(
+            raise SettingError(
                 f"{name}_FILE points to {file_path!r}, which cannot be read: {exc.strerror}"
             ) from exc
     return os.environ.get(name, default)
@@ -37,7 +43,7 @@ def env_bool(name: str, default: bool) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise ImproperlyConfigured(
+    raise SettingError(
         f"{name}={raw!r} is not a yes/no value; use one of 1/0, true/false, yes/no, on/off."
     )
 
@@ -49,9 +55,9 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     try:
         value = int(raw)
     except ValueError as exc:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from exc
+        raise SettingError(f"{name}={raw!r} is not a whole number.") from exc
     if value < minimum:
-        raise ImproperlyConfigured(f"{name}={value} is below the minimum of {minimum}.")
+        raise SettingError(f"{name}={value} is below the minimum of {minimum}.")
     return value
 
 
@@ -68,5 +74,5 @@ def env_path(name: str, default: Path) -> Path:
         return default
     path = Path(raw).expanduser()
     if not path.is_absolute():
-        raise ImproperlyConfigured(f"{name}={raw!r} must be an absolute path.")
+        raise SettingError(f"{name}={raw!r} must be an absolute path.")
     return path

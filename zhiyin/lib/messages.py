@@ -4,7 +4,7 @@ The helpers cannot call Django's gettext, yet their messages reach people. So ea
 message is a Chinese template marked with `gettext_noop` (which `makemessages` collects)
 plus its parameters; `str(error)` is the Chinese text, and the Django layer shows
 `gettext(error.template) % error.params` in the person's language
-(`zhiyin.orgs.errors.RuleViolation.from_error`).
+(`zhiyin.core.errors.RuleViolation.from_error`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The demo district 崖州区: 32 villages, 276 groups and their leaders, staff, seals,
-bureaus and several hundred fictional residents with well-formed ID numbers.
+"""The demo district 崖州区: 32 villages, 276 groups and their leaders, staff,
+bureaus and several hundred fictional residents with well-formed ID numbers. The seals
+come from `zhiyin.seals.demo` (orgs imports no app above it).
 
 Everything is created through the services, so the demo's log is the same as a real
 district's would be. Deterministic: the same seed gives the same people.
@@ -17,8 +18,6 @@ from django.db import transaction
 from zhiyin.lib.idcard import id_number_make
 from zhiyin.orgs.models import Bureau, Collective, District, Person, Role, Village, VillageGroup
 from zhiyin.orgs.services import person_create, place_create, role_grant_create
-from zhiyin.seals.models import SealKind
-from zhiyin.seals.services import seal_register
 
 DEMO_PASSWORD = "Zhiyin-demo-2026"  # noqa: S105  # printed on purpose: demo accounts only
 DISTRICT_CODE = "460205"
@@ -155,7 +154,7 @@ def demo_load(
             ),
             by=None,
         )
-        collective = place_create(
+        place_create(
             place=Collective(name=f"{village_name}股份经济合作联合社", village=village), by=None
         )
         for role, username in (
@@ -180,35 +179,6 @@ def demo_load(
                 group=group,
                 by=None,
             )
-            seal_register(
-                village=village,
-                kind=SealKind.GROUP,
-                group=group,
-                code=f"{village.code}-G{number:02d}",
-                by=None,
-            )
-        for seal_kind, electronic in (
-            (SealKind.PARTY, False),
-            (SealKind.COMMITTEE, True),
-            (SealKind.CERTIFICATE, True),
-            (SealKind.FINANCE, False),
-            (SealKind.CONTRACT, True),
-        ):
-            seal_register(
-                village=village,
-                kind=seal_kind,
-                code=f"{village.code}-{seal_kind.upper()[:4]}",
-                by=None,
-                is_electronic=electronic,
-            )
-        seal_register(
-            village=village,
-            kind=SealKind.COLLECTIVE,
-            collective=collective,
-            code=f"{village.code}-JJ",
-            by=None,
-            is_electronic=True,
-        )
         for n in range(1, residents_per_village + 1):
             serial += 1
             group = groups[(n - 1) % len(groups)]

@@ -173,6 +173,11 @@ class Person(AbstractUser):
     def __str__(self) -> str:
         return self.real_name or self.username
 
+    @property
+    def display_name(self) -> str:
+        """The name the log and notices show (`zhiyin.core.actors.Actor`)."""
+        return self.real_name or self.username
+
     def get_full_name(self) -> str:
         return self.real_name
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from zhiyin.audit.services import audit_record_standalone
 from zhiyin.orgs.auth import request_access, request_person
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.forms import LoginForm, PasswordChangeForm
 from zhiyin.orgs.selectors import (
     groups_for,
@@ -26,7 +26,6 @@ from zhiyin.orgs.selectors import (
     village_get_for,
 )
 from zhiyin.orgs.services import person_password_change
-from zhiyin.seals.selectors import seals_of_village
 
 
 class LoginView(auth_views.LoginView):
@@ -60,7 +59,6 @@ def village_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "groups": groups_for(access=access, village=village),
             "officials": officials_for(access=access, village=village),
             "residents": residents.get_page(request.GET.get("page")),
-            "seals": seals_of_village(access=access, village=village),
         },
     )
 

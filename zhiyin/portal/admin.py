@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from zhiyin.orgs.admin import ScopedAdmin, site
 from zhiyin.orgs.auth import request_access
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Person
 from zhiyin.orgs.selectors import Access, admin_district_ids
 from zhiyin.portal.models import Application, PortalSettings, RegisterEntry, Service

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from zhiyin.lib.idcard import id_number_is_valid
 from zhiyin.lib.numbers import NumberError, number_parse
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.portal.models import Service, Subsidy, SubsidyRule
 
 CENT = Decimal("0.01")

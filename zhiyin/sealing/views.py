@@ -17,7 +17,7 @@ from zhiyin.approvals.selectors import approved_for_custodian, seal_request_get_
 from zhiyin.audit.services import audit_record_standalone
 from zhiyin.lib import pdfdoc
 from zhiyin.orgs.auth import request_access, request_person
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Role
 from zhiyin.orgs.selectors import Access
 from zhiyin.sealing import preview

@@ -16,7 +16,7 @@ from zhiyin.approvals.services import (
 )
 from zhiyin.approvals.tests.conftest import Catalog, request_make, run_concurrently, view_documents
 from zhiyin.delivery.models import Notification
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,7 +13,7 @@ from zhiyin.approvals.services import (
     seal_request_submit,
 )
 from zhiyin.approvals.tests.conftest import Catalog, request_make, view_documents
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Role
 from zhiyin.orgs.services import role_grant_create
 from zhiyin.seals.services import seal_suspend

@@ -9,7 +9,7 @@ from conftest import World
 from zhiyin.approvals.models import RequestDocument, SealRequest
 from zhiyin.approvals.services import seal_request_create
 from zhiyin.approvals.tests.conftest import Catalog, pdf_bytes, png_bytes, request_make
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 
 pytestmark = pytest.mark.django_db
 

@@ -24,7 +24,7 @@ from zhiyin.approvals.models import RequestDocument, SealRequest
 from zhiyin.approvals.services import seal_request_create
 from zhiyin.approvals.tests.conftest import Catalog, pdf_bytes, pdf_upload
 from zhiyin.lib.tests.active_pdfs import ACTIVE_SAMPLES
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.tokens import api_token_create
 
 pytestmark = pytest.mark.django_db

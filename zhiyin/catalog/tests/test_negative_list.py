@@ -11,7 +11,7 @@ from zhiyin.catalog.matching import normalize
 from zhiyin.catalog.models import NegativeListItem
 from zhiyin.catalog.selectors import negative_list_check, negative_list_match
 from zhiyin.catalog.services import negative_list_item_create
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 
 pytestmark = pytest.mark.django_db
 

@@ -25,7 +25,7 @@ from zhiyin.catalog.services import (
     matter_create,
     matter_update,
 )
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Bureau, District, Role
 from zhiyin.orgs.selectors import access_for
 from zhiyin.orgs.services import place_create

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from conftest import World
 from zhiyin.audit.models import AuditEvent
+from zhiyin.core.errors import RuleViolation
 from zhiyin.delivery.models import (
     BureauEndpoint,
     Delivery,
@@ -33,7 +34,6 @@ from zhiyin.delivery.services import (
     endpoint_update,
 )
 from zhiyin.delivery.tests.conftest import PDF, seal_delivery
-from zhiyin.orgs.errors import RuleViolation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import World, make_person
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Role, RoleGrant, VillageGroup
 from zhiyin.orgs.services import (
     custodian_replace,

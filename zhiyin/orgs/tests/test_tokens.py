@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from conftest import World
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import ApiToken
 from zhiyin.orgs.tokens import api_token_create, api_token_revoke
 

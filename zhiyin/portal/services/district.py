@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from zhiyin.approvals.files import size_text
 from zhiyin.audit.services import audit_record, district_log
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import District, Person, Role
 from zhiyin.orgs.selectors import access_for
 from zhiyin.portal.models import (

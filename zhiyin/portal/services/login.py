@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhiyin.audit.services import audit_record
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Person
 from zhiyin.portal.codes import code_sender
 from zhiyin.portal.models import (

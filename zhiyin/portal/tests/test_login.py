@@ -20,7 +20,7 @@ from django.test import Client
 from django.utils import timezone
 
 from conftest import World
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.portal.models import LoginCode
 from zhiyin.portal.services.login import login_code_send, login_code_verify
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from conftest import World
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.portal.models import RegisterEntry
 from zhiyin.portal.services.district import register_import
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from zhiyin.catalog.selectors import negative_list_match
 from zhiyin.lib.idcard import id_number_mask
 from zhiyin.orgs.auth import request_access, request_person
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Person, Role
 from zhiyin.portal import selectors as sel
 from zhiyin.portal.formdef import (

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from zhiyin.audit.services import audit_record_standalone
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Person
 from zhiyin.portal.forms import CodeForm, PhoneForm
 from zhiyin.portal.identity import IdentityError, identity_provider

@@ -14,7 +14,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from conftest import client_for
 from zhiyin.approvals.models import RequestStatus
 from zhiyin.audit.models import AuditEvent
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.sealing.models import SealedDocument
 from zhiyin.sealing.preview import PREVIEW_DPI
 from zhiyin.sealing.services import certificate_document_build, document_seal

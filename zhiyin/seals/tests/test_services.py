@@ -4,7 +4,7 @@ import pytest
 
 from conftest import World
 from zhiyin.audit.models import AuditEvent
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.seals.models import SealKind, SealStatus
 from zhiyin.seals.services import seal_register, seal_reinstate, seal_retire, seal_suspend
 

@@ -27,13 +27,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         logins = demo_load(residents_per_village=options["residents_per_village"])
+        district = District.objects.get(code=DISTRICT_CODE)
+        # Apps above orgs register their demo loaders in settings, so orgs imports none of them.
+        loaders = list(settings.DEMO_PLACES_LOADERS)
         if not options["places_only"]:
-            district = District.objects.get(code=DISTRICT_CODE)
-            # Apps above orgs register their demo loaders in settings, so orgs imports none of them.
-            for path in settings.DEMO_LOADERS:
-                loader = import_string(path)
-                result = loader(district) if inspect.signature(loader).parameters else loader()
-                self.stdout.write(f"  {path.rsplit('.', 1)[-1]}: {result}")
+            loaders += settings.DEMO_LOADERS
+        for path in loaders:
+            loader = import_string(path)
+            result = loader(district) if inspect.signature(loader).parameters else loader()
+            self.stdout.write(f"  {path.rsplit('.', 1)[-1]}: {result}")
         self.stdout.write(
             f"演示账号（密码均为 {DEMO_PASSWORD}）/ demo logins (password {DEMO_PASSWORD}):"
         )

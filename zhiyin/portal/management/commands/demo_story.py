@@ -37,13 +37,14 @@ from zhiyin.delivery.receiver import Receiver
 from zhiyin.delivery.selectors import delivery_status_for
 from zhiyin.delivery.services import endpoint_register, endpoint_secret_generate, endpoint_update
 from zhiyin.orgs.demo import DISTRICT_CODE, demo_load
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import District, Person, Role, RoleGrant, Village
 from zhiyin.portal.demo import VEGETABLE, portal_demo_load
 from zhiyin.portal.models import Service
 from zhiyin.portal.services.applications import application_submit
 from zhiyin.portal.services.handling import application_accept
 from zhiyin.sealing.services import document_seal
+from zhiyin.seals.demo import seals_demo_load
 from zhiyin.seals.selectors import electronic_seal_active
 from zhiyin.seals.services import electronic_seal_issue
 
@@ -74,6 +75,7 @@ class Command(BaseCommand):
     def _story(self) -> None:
         demo_load()
         district = District.objects.get(code=DISTRICT_CODE)
+        seals_demo_load(district)
         if not Matter.objects.filter(district=district, name=MATTER).exists():
             catalog_demo_load(district)
         if not Service.objects.filter(district=district, code=VEGETABLE).exists():
