@@ -35,8 +35,8 @@ from zhiyin.approvals.services import (
     seal_request_withdraw,
 )
 from zhiyin.catalog.selectors import matter_get_for
-from zhiyin.orgs.auth import ApiTokenAuth
 from zhiyin.core.errors import RuleViolation
+from zhiyin.orgs.auth import ApiTokenAuth
 from zhiyin.orgs.models import Person, VillageGroup
 from zhiyin.orgs.selectors import access_for, residents_for
 from zhiyin.seals.selectors import seal_get_for

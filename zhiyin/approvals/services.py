@@ -44,8 +44,8 @@ from zhiyin.approvals.selectors import person_approved_request
 from zhiyin.approvals.timelimits import step_deadline, step_duration
 from zhiyin.audit.services import audit_record, audit_record_standalone, district_log
 from zhiyin.catalog.models import Matter
-from zhiyin.delivery.services import notifications_close, notify
 from zhiyin.core.errors import RuleViolation
+from zhiyin.delivery.services import notifications_close, notify
 from zhiyin.orgs.models import Person, Role, RoleGrant, Village, VillageGroup
 from zhiyin.orgs.selectors import access_for
 from zhiyin.seals.models import Seal, SealStatus

@@ -11,13 +11,13 @@ import datetime as dt
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from zhiyin.core.errors import RuleViolation
 from zhiyin.lib.workcalendar import (
     CalendarNotCovered,
     WorkingHours,
     deadline_add,
     working_duration,
 )
-from zhiyin.core.errors import RuleViolation
 
 
 def working_hours(*, district_id: int | None = None) -> WorkingHours:

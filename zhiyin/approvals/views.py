@@ -42,8 +42,8 @@ from zhiyin.approvals.services import (
     unviewed_documents,
 )
 from zhiyin.catalog.selectors import matters_for
-from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.core.errors import RuleViolation
+from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.models import Person, Role
 from zhiyin.orgs.privacy import official_names_hidden
 from zhiyin.orgs.selectors import access_for

@@ -44,9 +44,9 @@ from zhiyin.catalog.services import (
     negative_list_item_create,
     negative_list_item_update,
 )
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.admin import site
 from zhiyin.orgs.auth import request_access, request_person
-from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Bureau, District, Role
 from zhiyin.orgs.selectors import Access
 from zhiyin.seals.models import SealKind

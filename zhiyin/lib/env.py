@@ -10,8 +10,6 @@ import os
 from pathlib import Path
 
 
-
-
 class SettingError(ValueError):
     """A setting's value makes no sense; the message names the variable. Raised while the
     settings module loads, so start-up stops there."""

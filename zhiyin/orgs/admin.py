@@ -19,8 +19,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.core.errors import RuleViolation
+from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.models import (
     Bureau,
     Collective,

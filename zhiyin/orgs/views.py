@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from zhiyin.audit.services import audit_record_standalone
-from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.core.errors import RuleViolation
+from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.forms import LoginForm, PasswordChangeForm
 from zhiyin.orgs.selectors import (
     groups_for,

@@ -11,9 +11,9 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.admin import ScopedAdmin, site
 from zhiyin.orgs.auth import request_access
-from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Person
 from zhiyin.orgs.selectors import Access, admin_district_ids
 from zhiyin.portal.models import Application, PortalSettings, RegisterEntry, Service

@@ -15,9 +15,9 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from zhiyin.core.errors import RuleViolation
 from zhiyin.lib.idcard import id_number_is_valid
 from zhiyin.lib.numbers import NumberError, number_parse
-from zhiyin.core.errors import RuleViolation
 from zhiyin.portal.models import Service, Subsidy, SubsidyRule
 
 CENT = Decimal("0.01")

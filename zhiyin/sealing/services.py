@@ -33,9 +33,9 @@ from zhiyin.approvals.services import (
 )
 from zhiyin.audit.services import audit_record, district_log
 from zhiyin.catalog.models import MatterCategory, MatterTier
+from zhiyin.core.errors import RuleViolation
 from zhiyin.delivery.services import delivery_document_sealed
 from zhiyin.lib import pades, pdfdoc, stamp
-from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Person, Role, RoleGrant
 from zhiyin.sealing.models import SealedDocument, SealingConfirmation, verify_code_new
 from zhiyin.sealing.preview import page_count, page_size

@@ -15,9 +15,9 @@ from zhiyin.accounts.decorators import fresh_second_factor_required
 from zhiyin.approvals.models import RequestDocument, SealRequest
 from zhiyin.approvals.selectors import approved_for_custodian, seal_request_get_for
 from zhiyin.audit.services import audit_record_standalone
+from zhiyin.core.errors import RuleViolation
 from zhiyin.lib import pdfdoc
 from zhiyin.orgs.auth import request_access, request_person
-from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Role
 from zhiyin.orgs.selectors import Access
 from zhiyin.sealing import preview

@@ -15,9 +15,9 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _lazy
 
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.admin import ScopedAdmin, admin_villages, site
 from zhiyin.orgs.auth import request_person
-from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Collective, VillageGroup
 from zhiyin.seals.models import ElectronicSeal, Seal
 from zhiyin.seals.services import seal_register, seal_register_check

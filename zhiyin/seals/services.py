@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from zhiyin.audit.services import audit_record, district_log
 from zhiyin.lib import pki, stamp
 from zhiyin.core.errors import RuleViolation
+from zhiyin.lib import pki, stamp
 from zhiyin.orgs.models import Collective, District, Person, Village, VillageGroup
 from zhiyin.seals.keys import certificate_load, seal_kek
 from zhiyin.seals.models import (

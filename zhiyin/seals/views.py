@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from zhiyin.core.errors import RuleViolation
 from zhiyin.lib.stamp import StampError
 from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.core.errors import RuleViolation

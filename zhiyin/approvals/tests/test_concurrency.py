@@ -15,8 +15,8 @@ from zhiyin.approvals.services import (
     seal_request_withdraw,
 )
 from zhiyin.approvals.tests.conftest import Catalog, request_make, run_concurrently, view_documents
-from zhiyin.delivery.models import Notification
 from zhiyin.core.errors import RuleViolation
+from zhiyin.delivery.models import Notification
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -27,8 +27,8 @@ from zhiyin.approvals.services import (
 )
 from zhiyin.approvals.tests.conftest import Catalog, pdf_upload, request_make, view_documents
 from zhiyin.audit.models import AuditEvent
-from zhiyin.delivery.models import Notification
 from zhiyin.core.errors import RuleViolation
+from zhiyin.delivery.models import Notification
 
 pytestmark = pytest.mark.django_db
 

@@ -41,4 +41,3 @@ def test_it_uses_defaults_and_splits_lists(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("ZY_TEST_LIST", " a, b ,,c ")
     assert env_bool("ZY_TEST_UNSET", True) is True
     assert env_list("ZY_TEST_LIST", []) == ["a", "b", "c"]
-

@@ -28,8 +28,8 @@ from zhiyin.approvals.services import (
 )
 from zhiyin.audit.services import audit_record, district_log
 from zhiyin.catalog.selectors import negative_list_check
-from zhiyin.delivery.services import notifications_close, notify
 from zhiyin.core.errors import RuleViolation
+from zhiyin.delivery.services import notifications_close, notify
 from zhiyin.orgs.models import Person, Role, RoleGrant
 from zhiyin.orgs.selectors import access_for
 from zhiyin.portal.files import EVIDENCE_PREFIX, evidence_check

@@ -17,8 +17,8 @@ from zhiyin.approvals.services import (
     seal_request_complete,
     seal_request_return,
 )
-from zhiyin.delivery.models import Notification
 from zhiyin.core.errors import RuleViolation
+from zhiyin.delivery.models import Notification
 from zhiyin.portal.formdef import FieldErrors, eligibility_check, fields_of, subsidy_amount
 from zhiyin.portal.models import Application, ApplicationStatus, ExcludedGrower
 from zhiyin.portal.prefill import prefill_for

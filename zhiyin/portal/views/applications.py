@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhiyin.catalog.selectors import negative_list_match
+from zhiyin.core.errors import RuleViolation
 from zhiyin.lib.idcard import id_number_mask
 from zhiyin.orgs.auth import request_access, request_person
-from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Person, Role
 from zhiyin.portal import selectors as sel
 from zhiyin.portal.formdef import (

@@ -11,8 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.core.errors import RuleViolation
+from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.portal import selectors as sel
 from zhiyin.portal.models import Service
 from zhiyin.portal.selectors import seals_for_application

@@ -20,8 +20,8 @@ from pyhanko_certvalidator import ValidationContext
 
 from zhiyin.approvals.models import RequestStatus
 from zhiyin.audit.models import AuditEvent
-from zhiyin.lib import pdfdoc
 from zhiyin.core.errors import RuleViolation
+from zhiyin.lib import pdfdoc
 from zhiyin.sealing.models import SealedDocument, SealingConfirmation
 from zhiyin.sealing.services import DocumentMismatch, document_seal
 from zhiyin.sealing.tests.conftest import Sealing, approved_request, pdf_document, pdfsig

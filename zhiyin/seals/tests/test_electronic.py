@@ -18,8 +18,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from conftest import World, client_for
-from zhiyin.lib import pki
 from zhiyin.core.errors import RuleViolation
+from zhiyin.lib import pki
 from zhiyin.seals.models import DistrictCA, ElectronicSeal, RevocationReason, SealKind
 from zhiyin.seals.selectors import electronic_seal_active, revoked_serials
 from zhiyin.seals.services import (

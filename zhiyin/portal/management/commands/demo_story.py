@@ -31,13 +31,13 @@ from zhiyin.approvals.models import (
 from zhiyin.approvals.services import document_view_record, seal_request_approve, step_holders
 from zhiyin.catalog.demo import catalog_demo_load
 from zhiyin.catalog.models import Matter
+from zhiyin.core.errors import RuleViolation
 from zhiyin.delivery.models import BureauEndpoint, Delivery
 from zhiyin.delivery.outbox import outbox_run
 from zhiyin.delivery.receiver import Receiver
 from zhiyin.delivery.selectors import delivery_status_for
 from zhiyin.delivery.services import endpoint_register, endpoint_secret_generate, endpoint_update
 from zhiyin.orgs.demo import DISTRICT_CODE, demo_load
-from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import District, Person, Role, RoleGrant, Village
 from zhiyin.portal.demo import VEGETABLE, portal_demo_load
 from zhiyin.portal.models import Service
