@@ -9,7 +9,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "zhiyin"
 
 
@@ -33,7 +33,7 @@ def _apps() -> set[str]:
     return {
         path.name
         for path in PACKAGE.iterdir()
-        if (path / "__init__.py").exists() and path.name != "__pycache__"
+        if (path / "__init__.py").exists() and path.name != "tests"
     }
 
 
