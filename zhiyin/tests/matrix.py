@@ -269,6 +269,8 @@ ROUTES: dict[str, Row] = {
     "portal_register_import": Row(
         "GET", "/portal/register/import/", "302 403 403 403 403 403 403 403 403 403 403 403 403"
     ),
+    # worker
+    "healthz": Row("GET", "/healthz", "503 503 503 503 503 503 503 503 503 503 503 503 503"),
     # the JSON API
     "api:api-root": Row("GET", "/api/", "404 404 404 404 404 404 404 404 404 404 404 404 404"),
     "api:openapi-json": Row(
