@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhiyin.accounts.lockout import lockout_clear, lockouts_for
-from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.core.errors import RuleViolation
+from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.selectors import admin_district_ids
 
 

@@ -41,8 +41,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhiyin.approvals.models import sha256_path
-from zhiyin.lib.pdfactive import ACTIVE_LABELS, PdfUnreadable, active_content_find
 from zhiyin.core.errors import RuleViolation
+from zhiyin.lib.pdfactive import ACTIVE_LABELS, PdfUnreadable, active_content_find
 
 logger = logging.getLogger(__name__)
 

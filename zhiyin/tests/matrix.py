@@ -58,7 +58,13 @@ class Row:
 
 
 ROUTES: dict[str, Row] = {
-    # orgs
+    # orgs, accounts
+    "accounts_lockouts": Row(
+        "GET", "/accounts/lockouts/", "302 403 403 403 403 403 403 403 403 403 403 403 403"
+    ),
+    "accounts_lockout_clear": Row(
+        "POST", "/accounts/lockouts/clear/", "302 403 403 403 403 403 403 403 403 403 403 403 403"
+    ),
     "home": Row("GET", "/", "302 200 200 200 200 200 200 200 200 200 200 200 200"),
     "village_detail": Row(
         "GET", "/villages/{village}/", "302 404 200 200 200 200 200 200 404 404 404 404 404"
@@ -203,6 +209,11 @@ ROUTES: dict[str, Row] = {
     ),
     "notification_list": Row(
         "GET", "/notifications/", "302 200 200 200 200 200 200 200 200 200 200 200 200"
+    ),
+    "notification_open": Row(
+        "GET",
+        "/notifications/{notification}/",
+        "302 302 404 404 404 404 404 404 404 404 404 404 404",
     ),
     "notification_read": Row(
         "POST", "/notifications/read/", "302 302 302 302 302 302 302 302 302 302 302 302 302"

@@ -11,6 +11,7 @@ from django.db import transaction
 from conftest import World
 from zhiyin.audit.models import AuditEvent
 from zhiyin.audit.services import checkpoint_create
+from zhiyin.delivery.models import Notification
 from zhiyin.delivery.services import delivery_document_sealed, document_link_token
 from zhiyin.orgs.models import Person
 from zhiyin.orgs.tokens import api_token_create
@@ -66,6 +67,7 @@ def matrix_ids(world: World, services: Services, sealing: Sealing) -> dict[str, 
         "application": application.pk,
         "application_file": application.files.get().pk,
         "service": services.vegetable.code,
+        "notification": Notification.objects.filter(person=world.sn_resident).order_by("pk")[0].pk,
         "seq": event.seq,
         "tree_size": checkpoint.tree_size,
     }

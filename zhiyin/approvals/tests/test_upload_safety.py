@@ -23,8 +23,8 @@ from zhiyin.approvals.files import uploads_sweep
 from zhiyin.approvals.models import RequestDocument, SealRequest
 from zhiyin.approvals.services import seal_request_create
 from zhiyin.approvals.tests.conftest import Catalog, pdf_bytes, pdf_upload
-from zhiyin.lib.tests.active_pdfs import ACTIVE_SAMPLES
 from zhiyin.core.errors import RuleViolation
+from zhiyin.lib.tests.active_pdfs import ACTIVE_SAMPLES
 from zhiyin.orgs.tokens import api_token_create
 
 pytestmark = pytest.mark.django_db

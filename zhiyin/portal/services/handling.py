@@ -22,8 +22,8 @@ from zhiyin.approvals.services import (
 )
 from zhiyin.audit.services import audit_record, district_log
 from zhiyin.catalog.models import MatterCategory
-from zhiyin.delivery.services import notifications_close
 from zhiyin.core.errors import RuleViolation
+from zhiyin.delivery.services import notifications_close
 from zhiyin.orgs.models import Person
 from zhiyin.portal.documents import application_pdf
 from zhiyin.portal.models import (
