@@ -28,7 +28,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from zhiyin.audit.services import audit_record, audit_record_standalone
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Person, Role
 from zhiyin.orgs.selectors import Access
 

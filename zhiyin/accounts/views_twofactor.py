@@ -20,8 +20,8 @@ from zhiyin.accounts.twofactor import (
     totp_enrolment_confirm,
     totp_enrolment_start,
 )
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.auth import request_person
-from zhiyin.orgs.errors import RuleViolation
 
 ENROL_SESSION_KEY = "zhiyin_enrol_device"
 

@@ -12,9 +12,9 @@ from django.http import HttpRequest
 
 from zhiyin.approvals.calendar_years import calendar_dates_check, calendar_year_save
 from zhiyin.approvals.models import CalendarYear, SealRequest
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.admin import ScopedAdmin, site
 from zhiyin.orgs.auth import request_access, request_person
-from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import District
 from zhiyin.orgs.selectors import Access, admin_district_ids
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from zhiyin.approvals.models import ApprovalStep, CalendarYear, StepStatus
 from zhiyin.audit.services import audit_record
+from zhiyin.core.errors import RuleViolation
 from zhiyin.lib.workcalendar import (
     NO_OVERRIDE,
     CalendarOverride,
@@ -19,7 +20,6 @@ from zhiyin.lib.workcalendar import (
     dates_parse,
     year_known,
 )
-from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import District, Person
 
 

@@ -18,11 +18,11 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from zhiyin.core.errors import RuleViolation
 from zhiyin.devices import ingest
 from zhiyin.devices.services import device_enrol
 from zhiyin.lib import devproto
 from zhiyin.lib.devproto import ProtocolError
-from zhiyin.orgs.errors import RuleViolation
 
 MAX_BODY = 1024 * 1024
 MAX_BATCH = 500

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from zhiyin.approvals.models import RequestStatus, SealRequest, sha256_path
 from zhiyin.approvals.services import seal_request_complete
 from zhiyin.audit.services import audit_record, district_log
+from zhiyin.core.errors import RuleViolation
 from zhiyin.delivery.services import DocumentRef, delivery_create, notify
 from zhiyin.devices import events
 from zhiyin.devices.models import (
@@ -53,7 +54,6 @@ from zhiyin.devices.models import (
 from zhiyin.devices.services import code_hash
 from zhiyin.lib import devproto
 from zhiyin.lib.devproto import ProtocolError
-from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Person, Role, RoleGrant
 
 logger = logging.getLogger(__name__)

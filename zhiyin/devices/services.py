@@ -31,6 +31,7 @@ from zhiyin.approvals.selectors import person_approved_request
 from zhiyin.approvals.timelimits import step_deadline
 from zhiyin.audit.services import audit_record, district_log
 from zhiyin.catalog.models import MatterTier
+from zhiyin.core.errors import RuleViolation
 from zhiyin.delivery.services import notify
 from zhiyin.devices import events
 from zhiyin.devices.keys import ca_key, certificate_load, command_sign, device_ca_get_or_create
@@ -43,7 +44,6 @@ from zhiyin.devices.models import (
     StampAuthorization,
 )
 from zhiyin.lib import devproto, pki
-from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Person, Role, RoleGrant, Village
 from zhiyin.orgs.selectors import access_for
 from zhiyin.seals.models import Seal, SealStatus

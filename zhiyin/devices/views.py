@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from zhiyin.approvals.models import SealRequest
 from zhiyin.approvals.selectors import seal_request_get_for, seal_requests_for
+from zhiyin.core.errors import RuleViolation
 from zhiyin.devices.ingest import alarm_label
 from zhiyin.devices.models import AuthorizationStatus, SealDevice, StampAuthorization
 from zhiyin.devices.selectors import (
@@ -47,7 +48,6 @@ from zhiyin.devices.services import (
     stamp_authorization_revoke,
 )
 from zhiyin.orgs.auth import request_access, request_person
-from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Role, Village
 from zhiyin.orgs.selectors import villages_administered
 from zhiyin.seals.models import Seal, SealStatus

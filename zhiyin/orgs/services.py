@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhiyin.audit.services import audit_record, district_log
-from zhiyin.lib.idcard import id_number_is_valid
 from zhiyin.core.errors import RuleViolation
 from zhiyin.lib.idcard import id_number_is_valid
 from zhiyin.orgs.models import (

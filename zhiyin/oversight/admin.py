@@ -11,9 +11,9 @@ from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
 
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.admin import site
 from zhiyin.orgs.auth import request_access, request_person
-from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Role
 from zhiyin.oversight.models import WarningRule, WarningRuleVersion
 from zhiyin.oversight.services import _parameters_check, warning_rule_update

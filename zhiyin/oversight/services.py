@@ -24,8 +24,8 @@ from django.utils.translation import gettext as _
 
 from zhiyin.approvals.files import file_record_fields, files_atomic, upload_check
 from zhiyin.audit.services import audit_record, district_log
+from zhiyin.core.errors import RuleViolation
 from zhiyin.delivery.services import notify
-from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Person, Role, RoleGrant, Village
 from zhiyin.oversight.ledger import LedgerSpec, ledger_count, ledger_pdf, ledger_xlsx
 from zhiyin.oversight.models import (

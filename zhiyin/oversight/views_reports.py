@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.auth import request_access, request_person
-from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Village
 from zhiyin.oversight.forms import LedgerForm, PeriodForm
 from zhiyin.oversight.ledger import (

@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 from zhiyin.approvals.models import SealRequest
 from zhiyin.approvals.selectors import seal_requests_for
 from zhiyin.audit.models import AuditEvent
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.auth import request_access, request_person
-from zhiyin.orgs.errors import RuleViolation
 from zhiyin.oversight.forms import (
     CloseForm,
     DismissDecideForm,

@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhiyin.audit.services import audit_record, district_log
-from zhiyin.lib import pki, stamp
 from zhiyin.core.errors import RuleViolation
 from zhiyin.lib import pki, stamp
 from zhiyin.orgs.models import Collective, District, Person, Village, VillageGroup

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_POST
 from zhiyin.core.errors import RuleViolation
 from zhiyin.lib.stamp import StampError
 from zhiyin.orgs.auth import request_access, request_person
-from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.selectors import villages_for
 from zhiyin.seals.forms import SealStatusForm
 from zhiyin.seals.keys import certificate_load

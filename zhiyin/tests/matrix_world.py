@@ -70,6 +70,9 @@ def matrix_ids(world: World, services: Services, sealing: Sealing) -> dict[str, 
         "notification": Notification.objects.filter(person=world.sn_resident).order_by("pk")[0].pk,
         "seq": event.seq,
         "tree_size": checkpoint.tree_size,
+        "village_code": world.shuinan.code,
+        "missing": 999999,
+        "sha256": "0" * 64,
     }
 
 

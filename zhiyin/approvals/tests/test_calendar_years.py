@@ -19,6 +19,7 @@ from zhiyin.approvals.services import seal_request_submit
 from zhiyin.approvals.tests.conftest import Catalog, request_make
 from zhiyin.approvals.timelimits import step_deadline
 from zhiyin.audit.models import AuditEvent
+from zhiyin.core.errors import RuleViolation
 from zhiyin.lib.workcalendar import (
     CalendarOverride,
     DatesInvalid,
@@ -26,7 +27,6 @@ from zhiyin.lib.workcalendar import (
     dates_parse,
     is_workday,
 )
-from zhiyin.orgs.errors import RuleViolation
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -20,10 +20,12 @@ def test_the_demo_has_a_terminal_per_pilot_village_with_stampings(
     from zhiyin.catalog.demo import catalog_demo_load
     from zhiyin.orgs.demo import demo_load
     from zhiyin.orgs.models import District
+    from zhiyin.seals.demo import seals_demo_load
 
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.BASE_DIR = tmp_path
     demo_load(residents_per_village=2)
+    seals_demo_load(District.objects.get())
     catalog_demo_load(District.objects.get())
     assert demo.devices_demo_load() == 2 * demo.STAMPINGS_PER_VILLAGE
     devices = list(SealDevice.objects.order_by("village__name"))

@@ -17,6 +17,7 @@ from django.utils import timezone
 from zhiyin.approvals.models import RequestStatus
 from zhiyin.approvals.services import seal_request_complete
 from zhiyin.audit.models import AuditEvent
+from zhiyin.core.errors import RuleViolation
 from zhiyin.delivery.models import Notification
 from zhiyin.devices import events, ingest
 from zhiyin.devices.models import (
@@ -40,7 +41,6 @@ from zhiyin.devices.services import (
 )
 from zhiyin.devices.tests.conftest import Terminal, approved, register_terminal, sim
 from zhiyin.lib.devproto import ProtocolError
-from zhiyin.orgs.errors import RuleViolation
 from zhiyin.seals.models import DistrictCA
 
 

@@ -10,8 +10,8 @@ from conftest import World, make_person
 from zhiyin.approvals.services import seal_request_submit
 from zhiyin.approvals.tests.conftest import Catalog, pdf_bytes, request_make
 from zhiyin.audit.models import AuditEvent
+from zhiyin.core.errors import RuleViolation
 from zhiyin.delivery.models import Notification
-from zhiyin.orgs.errors import RuleViolation
 from zhiyin.orgs.models import Person, Role
 from zhiyin.orgs.services import role_grant_create
 from zhiyin.oversight.models import Warning, WarningState

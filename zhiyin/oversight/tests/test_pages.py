@@ -11,7 +11,7 @@ import pytest
 from conftest import World, client_for, make_person
 from zhiyin.approvals.services import seal_request_submit
 from zhiyin.approvals.tests.conftest import Catalog, request_make
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Person, Role
 from zhiyin.orgs.services import role_grant_create
 from zhiyin.oversight.models import Warning

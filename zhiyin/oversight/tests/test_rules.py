@@ -23,7 +23,7 @@ from zhiyin.approvals.services import (
 )
 from zhiyin.approvals.tests.conftest import Catalog, pdf_bytes, request_make, view_documents
 from zhiyin.audit.models import AuditEvent
-from zhiyin.orgs.errors import RuleViolation
+from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Role
 from zhiyin.orgs.services import role_grant_create
 from zhiyin.oversight.models import Warning, WarningRule
