@@ -59,6 +59,18 @@ class Row:
 
 ROUTES: dict[str, Row] = {
     # orgs, accounts
+    "accounts_enrol": Row(
+        "GET", "/accounts/2fa/enrol/", "302 200 200 200 200 200 200 200 200 200 200 200 200"
+    ),
+    "accounts_second_factor": Row(
+        "GET", "/accounts/2fa/", "302 302 302 200 200 200 200 200 302 302 200 200 302"
+    ),
+    "verify_code": Row(
+        "GET", "/verify/c/{missing}/", "404 404 404 404 404 404 404 404 404 404 404 404 404"
+    ),
+    "GET /api/verify/code/{code}": Row(
+        "GET", "/api/verify/code/{missing}", "404 404 404 404 404 404 404 404 404 404 404 404 404"
+    ),
     "accounts_lockouts": Row(
         "GET", "/accounts/lockouts/", "302 403 403 403 403 403 403 403 403 403 403 403 403"
     ),
@@ -187,12 +199,12 @@ ROUTES: dict[str, Row] = {
     "audit_trace_export": Row(
         "GET",
         "/audit/trace/approvals.sealrequest/{request}/bundle.json",
-        "302 200 200 404 404 404 200 200 404 404 404 404 404",
+        "302 403 200 404 404 404 200 200 404 404 404 404 403",
     ),
     "audit_trace_pdf": Row(
         "GET",
         "/audit/trace/approvals.sealrequest/{request}/trace.pdf",
-        "302 200 200 404 404 404 200 200 404 404 404 404 404",
+        "302 403 200 404 404 404 200 200 404 404 404 404 403",
     ),
     # delivery
     "bureau_inbox": Row("GET", "/bureau/", "302 403 403 403 403 403 403 403 200 403 403 403 403"),
