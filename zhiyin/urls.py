@@ -27,5 +27,6 @@ urlpatterns = [
 ]
 
 handler403 = "zhiyin.orgs.errorpages.permission_denied"
+handler400 = "zhiyin.orgs.errorpages.bad_request"
 handler404 = "zhiyin.orgs.errorpages.page_not_found"
 handler500 = "zhiyin.orgs.errorpages.server_error"

@@ -11,6 +11,7 @@ from typing import Any
 from django.http import (
     HttpRequest,
     HttpResponse,
+    HttpResponseBadRequest,
     HttpResponseForbidden,
     HttpResponseNotFound,
     HttpResponseServerError,
@@ -50,6 +51,10 @@ def office_phone_for(request: HttpRequest) -> str:
 def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> str:
     context = {"office_phone": office_phone_for(request), **context}
     return loader.render_to_string(template, context, request=request)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return HttpResponseBadRequest(_render(request, "errors/400.html", {}))
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

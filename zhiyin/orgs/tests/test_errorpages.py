@@ -56,3 +56,33 @@ def test_a_server_error_gives_a_record_number_and_a_way_home(world: World) -> No
     assert answer.status_code == 500
     assert "系统出了点问题" in text and "记录号" in text and "回到首页" in text
     assert "Server Error" not in text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data"),
+    [
+        ("get", "/catalog/?q=%00", None),
+        ("get", "/catalog/?q=%E5%BB%BA%00%E6%88%BF", None),
+        ("get", "/?x%00=1", None),
+        ("post", "/portal/login/", {"phone": "138\x000000000"}),
+    ],
+)
+def test_a_nul_character_is_refused_in_chinese_and_nothing_runs(
+    world: World, office_phone: str, method: str, path: str, data: dict[str, str] | None
+) -> None:
+    """PostgreSQL refuses NUL in text; the request must never reach a query (it was a 500
+    on the catalog search)."""
+    from zhiyin.audit.models import AuditEvent
+
+    events = AuditEvent.objects.count()
+    client = client_for(world.sn_secretary)
+    answer = getattr(client, method)(path, data) if data else getattr(client, method)(path)
+    text = answer.content.decode()
+    assert answer.status_code == 400
+    assert "无法识别您提交的内容" in text and office_phone in text
+    assert AuditEvent.objects.count() == events
+
+
+def test_ordinary_search_text_still_reaches_the_catalog(world: World) -> None:
+    answer = client_for(world.sn_secretary).get("/catalog/?q=%E5%BB%BA%E6%88%BF")
+    assert answer.status_code == 200
