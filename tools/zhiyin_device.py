@@ -20,6 +20,7 @@ certificate as the TLS client certificate (``--mqtt-ca`` names the broker's CA f
 
 from __future__ import annotations
 
+import abc
 import argparse
 import base64
 import datetime as dt
@@ -480,9 +481,12 @@ class Device:
 # --- transports -----------------------------------------------------------------------
 
 
-class Transport:
+class Transport(abc.ABC):
+    """How a device exchanges messages with the server (HTTPS, MQTT, or in-process)."""
+
+    @abc.abstractmethod
     def sync(self, device: Device) -> None:
-        raise NotImplementedError
+        """Send the queued events and take the waiting commands."""
 
 
 class HttpsTransport(Transport):

@@ -17,6 +17,7 @@ Other apps extend the worker through settings, never by editing this file:
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import logging
 import threading
@@ -43,7 +44,7 @@ from zhiyin.worker.services import (
 logger = logging.getLogger("zhiyin.worker")
 
 
-class Duty:
+class Duty(abc.ABC):
     """Something a worker does on a schedule besides running queued tasks."""
 
     name = "duty"
@@ -51,12 +52,15 @@ class Duty:
 
     def start(self, worker: Worker) -> None:
         """Called once before the loop starts (open connections, start threads)."""
+        return None
 
+    @abc.abstractmethod
     def run(self, worker: Worker) -> None:
-        raise NotImplementedError
+        """One round of the duty; called every `every` seconds."""
 
     def stop(self) -> None:
         """Called once when the worker stops."""
+        return None
 
 
 class Backoff:
