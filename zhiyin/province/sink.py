@@ -54,6 +54,13 @@ class Sink:
         self.columns = [f.column for f in self.fields]
         self.names = [f.attname for f in self.fields]
         self.defaults = [self._default(f) for f in self.fields]
+        # Callable defaults (random codes, uuids) are evaluated for every row, as Django
+        # does: one value shared by a whole batch breaks unique columns.
+        self.per_row = [
+            (i, f.attname, f.get_default)
+            for i, f in enumerate(self.fields)
+            if f.has_default() and callable(f.default)
+        ]
         self.json_at = {i for i, f in enumerate(self.fields) if isinstance(f, models.JSONField)}
         # Types SQLite stores as something else (datetimes as text, durations as µs).
         self.prep_at = {
@@ -75,6 +82,9 @@ class Sink:
             values.get(name, default)
             for name, default in zip(self.names, self.defaults, strict=True)
         ]
+        for i, name, default in self.per_row:
+            if name not in values:
+                row[i] = default()
         for i in self.json_at:
             row[i] = json.dumps(row[i], ensure_ascii=False)
         self.rows.append(tuple(row))
