@@ -443,7 +443,7 @@ ROUTES: dict[str, Row] = {
     ),
     "GET /api/audit/events/{seq}/inclusion": Row(
         "GET",
-        "/api/audit/events/{seq}/inclusion",
+        "/api/audit/events/{seq}/inclusion?log={log}",
         "401 404 404 404 404 404 200 200 404 404 404 404 404",
     ),
     "GET /api/audit/consistency": Row(
@@ -546,7 +546,7 @@ ROUTES: dict[str, Row] = {
     ),
     "admin:catalog_approvalchain_revise": Row(
         "GET",
-        "/admin/catalog/approvalchain/1/revise/",
+        "/admin/catalog/approvalchain/{chain}/revise/",
         "302 302 302 302 302 302 302 403 302 302 302 403 302",
     ),
 }

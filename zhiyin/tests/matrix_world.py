@@ -10,7 +10,8 @@ from django.db import transaction
 
 from conftest import World
 from zhiyin.audit.models import AuditEvent
-from zhiyin.audit.services import checkpoint_create
+from zhiyin.audit.services import checkpoint_create, district_log
+from zhiyin.catalog.models import ApprovalChain
 from zhiyin.delivery.models import Notification
 from zhiyin.delivery.services import delivery_document_sealed, document_link_token
 from zhiyin.orgs.models import Person
@@ -48,7 +49,17 @@ def matrix_ids(world: World, services: Services, sealing: Sealing) -> dict[str, 
         )
     checkpoint = checkpoint_create()
     assert checkpoint is not None
-    event = AuditEvent.objects.filter(target_id=str(request.pk)).order_by("seq").first()
+    # By type as well as id: on PostgreSQL ids are not reset between tests, so another
+    # table's row (in another log) may share the request's id.
+    log = district_log(world.district.pk)
+    assert checkpoint_create(log=log) is not None
+    event = (
+        AuditEvent.objects.filter(
+            log=log, target_type="approvals.sealrequest", target_id=str(request.pk)
+        )
+        .order_by("seq")
+        .first()
+    )
     assert event is not None
     return {
         "village": world.shuinan.pk,
@@ -69,9 +80,11 @@ def matrix_ids(world: World, services: Services, sealing: Sealing) -> dict[str, 
         "service": services.vegetable.code,
         "notification": Notification.objects.filter(person=world.sn_resident).order_by("pk")[0].pk,
         "seq": event.seq,
+        "log": log,
         "tree_size": checkpoint.tree_size,
         "village_code": world.shuinan.code,
         "missing": 999999,
+        "chain": ApprovalChain.objects.filter(district=world.district).order_by("pk")[0].pk,
         "sha256": "0" * 64,
     }
 

@@ -76,7 +76,12 @@ def _disrupt_postgresql(seconds: float) -> None:
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
             time.sleep(0.3)
-    connections_reset()  # this test process's own pooled connections were cut too
+    # This test process's own pooled connections were cut too: close the whole pool so
+    # that later tests (and their live-server threads) start on fresh connections.
+    connections_reset()
+    close_pool = getattr(connection, "close_pool", None)
+    if close_pool is not None:
+        close_pool()
 
 
 def test_it_waits_out_a_database_taken_away_and_delivers_once_it_is_back(
