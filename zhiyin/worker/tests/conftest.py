@@ -71,6 +71,7 @@ def child_env(tmp_path: Path, settings: Any) -> dict[str, str]:
         "DATABASE_URL": test_database_url(),
         "MEDIA_ROOT": settings.MEDIA_ROOT,
         "PUBLIC_BASE_URL": settings.PUBLIC_BASE_URL,
+        "PGAPPNAME": "zhiyin-test-worker",  # so that outage tests cut only the children
         "WORKER_HEARTBEAT_SECONDS": "1",
         "WORKER_LEASE_SECONDS": "3",
         "WORKER_BACKOFF_MAX_SECONDS": "2",

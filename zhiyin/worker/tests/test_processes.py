@@ -73,7 +73,7 @@ def _disrupt_postgresql(seconds: float) -> None:
         while time.monotonic() < deadline:
             cursor.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                "WHERE datname = current_database() AND application_name = 'zhiyin-test-worker'"
             )
             time.sleep(0.3)
     # This test process's own pooled connections were cut too: close the whole pool so
