@@ -12,6 +12,7 @@ from collections.abc import Callable
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from zhiyin.approvals.models import ApprovalStep, SealRequest, StepStatus
+from zhiyin.approvals.selectors import step_holders
 from zhiyin.approvals.services import (
     document_view_record,
     seal_request_approve,
@@ -21,7 +22,6 @@ from zhiyin.approvals.services import (
     seal_request_return,
     seal_request_submit,
     seal_request_withdraw,
-    step_holders,
 )
 from zhiyin.catalog.models import Matter
 from zhiyin.orgs.models import Person, Role, RoleGrant, Village

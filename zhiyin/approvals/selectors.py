@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from functools import reduce
 from operator import or_
+from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from zhiyin.approvals.models import (
     ApprovalStep,
@@ -22,7 +24,7 @@ from zhiyin.approvals.models import (
     StepDecision,
     StepStatus,
 )
-from zhiyin.orgs.models import Person, Role, Village
+from zhiyin.orgs.models import Person, Role, RoleGrant, Village
 from zhiyin.orgs.selectors import Access
 
 
@@ -164,4 +166,60 @@ def person_approved_request(*, request: SealRequest, person: Person) -> bool:
         StepDecision.objects.filter(step__request=request, person=person)
         .exclude(step__role=Role.CUSTODIAN)
         .exists()
+    )
+
+
+def grant_filter_for_step(step: ApprovalStep) -> Q:
+    """The active grants that make a person a holder of `step`."""
+    base = Q(revoked_at__isnull=True, role=step.role)
+    if step.scope_level == "group":
+        return base & Q(group_id=step.group_id)
+    if step.scope_level == "village":
+        return base & Q(village_id=step.village_id, group__isnull=True)
+    return base & Q(district_id=step.district_id, village__isnull=True, bureau__isnull=True)
+
+
+def step_holders(step: ApprovalStep) -> QuerySet[Person]:
+    """Everyone who may decide `step` (the applicant included; services refuse them)."""
+    person_ids = RoleGrant.objects.filter(grant_filter_for_step(step)).values("person_id")
+    return Person.objects.filter(pk__in=person_ids, is_active=True)
+
+
+def person_holds_step(person: Person, step: ApprovalStep) -> bool:
+    return RoleGrant.objects.filter(grant_filter_for_step(step), person=person).exists()
+
+
+def step_superiors(step: ApprovalStep) -> QuerySet[Person]:
+    """Who hears about a late step: the next level up from the step's holders.
+
+    A group leader's superior is the village secretary; a village-level holder's
+    (secretary, custodian, clerk) is the inspector of the village or its district; a
+    district-level holder's is the district inspector.
+    """
+    if step.scope_level == "group":
+        grants = Q(role=Role.SECRETARY, village_id=step.village_id, group__isnull=True)
+    elif step.scope_level == "village":
+        grants = Q(role=Role.INSPECTOR) & (
+            Q(village_id=step.village_id) | Q(district_id=step.district_id, village__isnull=True)
+        )
+    else:
+        grants = Q(role=Role.INSPECTOR, district_id=step.district_id, village__isnull=True)
+    person_ids = RoleGrant.objects.active().filter(grants).values("person_id")
+    return Person.objects.filter(pk__in=person_ids, is_active=True)
+
+
+def unviewed_documents(*, request: SealRequest, person: Person) -> QuerySet[RequestDocument]:
+    """The request's current documents `person` has not opened yet."""
+    seen = DocumentView.objects.filter(person=person).values("document_id")
+    return request.documents.filter(superseded_at__isnull=True).exclude(pk__in=seen)
+
+
+def overdue_steps_due(now: Any = None) -> list[int]:
+    moment = now or timezone.now()
+    return list(
+        ApprovalStep.objects.filter(
+            Q(overdue_notified_at__isnull=True) | Q(superior_notified_at__isnull=True),
+            status=StepStatus.ACTIVE,
+            deadline__lt=moment,
+        ).values_list("pk", flat=True)
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django_tasks import task
 
 from zhiyin.approvals import files
-from zhiyin.approvals.services import approval_step_overdue_notify, overdue_steps_due
+from zhiyin.approvals.selectors import overdue_steps_due
+from zhiyin.approvals.services import approval_step_overdue_notify
 
 
 @task()

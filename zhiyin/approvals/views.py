@@ -23,15 +23,16 @@ from zhiyin.approvals.selectors import (
     attachment_get_for,
     document_get_for,
     inbox_for,
+    person_holds_step,
     request_timeline,
     requests_with_unseen_documents,
     seal_request_get_for,
     seal_requests_for,
+    unviewed_documents,
     villages_to_apply_in,
 )
 from zhiyin.approvals.services import (
     document_view_record,
-    person_holds_step,
     seal_request_complete,
     seal_request_create,
     seal_request_decide,
@@ -39,7 +40,6 @@ from zhiyin.approvals.services import (
     seal_request_submit,
     seal_request_update,
     seal_request_withdraw,
-    unviewed_documents,
 )
 from zhiyin.catalog.selectors import matters_for
 from zhiyin.core.errors import RuleViolation

@@ -19,12 +19,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from zhiyin.approvals.models import SealRequest
+from zhiyin.approvals.selectors import step_holders
 from zhiyin.approvals.services import (
     document_view_record,
     seal_request_approve,
     seal_request_create,
     seal_request_submit,
-    step_holders,
 )
 from zhiyin.catalog.models import Matter
 from zhiyin.devices.local import LocalTransport

@@ -13,13 +13,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Q
 
 from zhiyin.approvals.models import SealRequest
+from zhiyin.approvals.selectors import step_holders
 from zhiyin.approvals.services import (
     document_view_record,
     seal_request_approve,
     seal_request_create,
     seal_request_submit,
     seal_request_update,
-    step_holders,
 )
 from zhiyin.catalog.models import Matter, MatterCategory
 from zhiyin.orgs.models import Person, Role, RoleGrant, Village

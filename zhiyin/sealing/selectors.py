@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from zhiyin.approvals.models import RequestDocument, SealRequest
 from zhiyin.orgs.models import Role
 from zhiyin.orgs.selectors import Access
 from zhiyin.sealing.models import SealedDocument, SealingConfirmation
@@ -48,3 +49,15 @@ def sealed_document_get_for(*, access: Access, pk: int) -> SealedDocument:
 
 def sealing_confirmations_of(*, request_id: int) -> QuerySet[SealingConfirmation]:
     return SealingConfirmation.objects.filter(request_id=request_id).select_related("person")
+
+
+def sealable_documents(request: SealRequest) -> list[RequestDocument]:
+    """The request's current PDFs, in the order they were added."""
+    documents = list(
+        RequestDocument.objects.filter(
+            request_id=request.pk, superseded_at__isnull=True, content_type="application/pdf"
+        ).order_by("pk")
+    )
+    for document in documents:
+        document.request = request
+    return documents

@@ -39,6 +39,7 @@ from zhiyin.lib import pades, pdfdoc, stamp
 from zhiyin.orgs.models import Person, Role, RoleGrant
 from zhiyin.sealing.models import SealedDocument, SealingConfirmation, verify_code_new
 from zhiyin.sealing.preview import page_count, page_size
+from zhiyin.sealing.selectors import sealable_documents
 from zhiyin.seals.keys import seal_signer
 from zhiyin.seals.models import ElectronicSeal, Seal, SealStatus
 from zhiyin.seals.selectors import electronic_seal_active
@@ -79,18 +80,6 @@ def document_number(request: SealRequest, index: int) -> str:
 def verify_url(code: str) -> str:
     """The QR code's target: the document's verification page, by its secret code."""
     return settings.PUBLIC_BASE_URL + reverse("verify_code", args=[code])
-
-
-def sealable_documents(request: SealRequest) -> list[RequestDocument]:
-    """The request's current PDFs, in the order they were added."""
-    documents = list(
-        RequestDocument.objects.filter(
-            request_id=request.pk, superseded_at__isnull=True, content_type="application/pdf"
-        ).order_by("pk")
-    )
-    for document in documents:
-        document.request = request
-    return documents
 
 
 def sealing_refusal(*, request: SealRequest, by: Person) -> str | None:

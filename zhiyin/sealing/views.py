@@ -23,16 +23,12 @@ from zhiyin.orgs.selectors import Access
 from zhiyin.sealing import preview
 from zhiyin.sealing.forms import SealingForm, VerifyNumberForm, VerifyUploadForm
 from zhiyin.sealing.selectors import (
+    sealable_documents,
     sealed_document_get_for,
     sealed_documents_for,
     sealing_confirmations_of,
 )
-from zhiyin.sealing.services import (
-    DocumentMismatch,
-    document_seal,
-    sealable_documents,
-    sealing_refusal,
-)
+from zhiyin.sealing.services import DocumentMismatch, document_seal, sealing_refusal
 from zhiyin.sealing.verification import (
     Verdict,
     VerdictStatus,

@@ -28,7 +28,8 @@ from zhiyin.approvals.models import (
     StepDecision,
     StepStatus,
 )
-from zhiyin.approvals.services import document_view_record, seal_request_approve, step_holders
+from zhiyin.approvals.selectors import step_holders
+from zhiyin.approvals.services import document_view_record, seal_request_approve
 from zhiyin.catalog.demo import catalog_demo_load
 from zhiyin.catalog.models import Matter
 from zhiyin.core.errors import RuleViolation

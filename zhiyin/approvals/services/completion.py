@@ -1,0 +1,101 @@
+"""Completing an approved request: a custodian records that it was sealed or stamped,
+under separation of duties (审用分离) — an approver's attempt is refused and recorded."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhiyin.approvals.hooks import physical_stamping_url
+from zhiyin.approvals.models import (
+    RequestStatus,
+    SealRequest,
+)
+from zhiyin.approvals.selectors import (
+    person_approved_request,
+)
+from zhiyin.approvals.services._shared import (
+    applicant_notify,
+    request_data,
+    request_link,
+    request_locked,
+)
+from zhiyin.audit.services import audit_record, audit_record_standalone, district_log
+from zhiyin.core.errors import RuleViolation
+from zhiyin.delivery.services import notifications_close
+from zhiyin.orgs.models import Person, Role, RoleGrant
+
+
+class DutiesConflict(RuleViolation):
+    """Someone who decided a step of a request tried to seal it (审用分离)."""
+
+
+def duties_attempt_record(*, request: SealRequest, by: Person) -> None:
+    """Record a refused attempt to seal a request one decided. The refused change rolled
+    back; the attempt itself stays on record as a signal for inspectors."""
+    audit_record_standalone(
+        actor=by,
+        action="seal_request.duties_refused",
+        target=request,
+        role=Role.CUSTODIAN,
+        scope=request.village.name,
+    )
+
+
+def seal_request_complete(
+    *, request: SealRequest, by: Person, by_hand: bool = False
+) -> SealRequest:
+    """A custodian records that the approved request was sealed or stamped. Neither the
+    applicant nor anyone who approved a step of it may be its custodian; an approver's
+    attempt is refused and recorded.
+
+    `by_hand` is the custodian ticking "stamped" for a physical seal: refused when that
+    seal is held in a smart seal terminal, whose own count completes the request.
+    """
+    try:
+        return _seal_request_complete(request=request, by=by, by_hand=by_hand)
+    except DutiesConflict:
+        duties_attempt_record(request=request, by=by)
+        raise
+
+
+@transaction.atomic
+def _seal_request_complete(*, request: SealRequest, by: Person, by_hand: bool) -> SealRequest:
+    request = request_locked(request)
+    if request.status != RequestStatus.APPROVED:
+        raise RuleViolation(_("只有已批准的申请才能用印。"))
+    if by_hand and physical_stamping_url(request):
+        raise RuleViolation(_("该印章存放在智能印章终端中，请在终端用印页面授权盖章。"))
+    if (
+        not RoleGrant.objects.active()
+        .filter(person=by, role=Role.CUSTODIAN, village=request.village, group__isnull=True)
+        .exists()
+    ):
+        raise RuleViolation(_("只有本村的印章管理员可以用印。"))
+    if by.pk == request.applicant_id:
+        raise RuleViolation(_("申请人不能为自己的申请用印，请由另一位印章管理员用印。"))
+    if person_approved_request(request=request, person=by):
+        raise DutiesConflict(_("审批过该申请的人不能为其用印（审用分离）。"))
+    before = request_data(request)
+    request.status = RequestStatus.COMPLETED
+    notifications_close(
+        link=request_link(request),
+        events={"seal_request.approved"},
+        exclude_person_id=request.applicant_id,
+    )
+    request.completed_at = timezone.now()
+    request.completed_by = by
+    request.save()
+    applicant_notify(request, _("%(number)s 已用印。"), "seal_request.complete")
+    audit_record(
+        actor=by,
+        action="seal_request.complete",
+        target=request,
+        before=before,
+        after=request_data(request),
+        role=Role.CUSTODIAN,
+        scope=request.village.name,
+        log=district_log(request.village.district_id),
+    )
+    return request
