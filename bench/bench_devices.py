@@ -124,8 +124,8 @@ def setup(tmp: Path) -> dict[str, Any]:
 def _grant(world: dict[str, Any], count: int) -> Any:
     from django.utils import timezone
 
+    from zhiyin.devices.codes import code_hash
     from zhiyin.devices.models import StampAuthorization
-    from zhiyin.devices.services import code_hash
 
     code = f"BENCH{StampAuthorization.objects.count():05d}"
     device = world["device"]
@@ -253,7 +253,7 @@ def bench_latency(world: dict[str, Any], tmp: Path, grants: int) -> None:
     from paho.mqtt.enums import CallbackAPIVersion
 
     from tools import zhiyin_device as sim
-    from zhiyin.devices.services import emergency_open
+    from zhiyin.devices.emergency import emergency_open
     from zhiyin.devices.tests.servers import bridge_running, mosquitto
 
     with mosquitto(world["district"], tmp / "broker") as broker, bridge_running(broker):

@@ -18,8 +18,8 @@ fi
 for state in var/demo-devices/*.json; do
   [ -e "$state" ] || continue
   echo "模拟智能印章终端 / simulated seal terminal $(basename "$state" .json):"
-  echo "  $PY tools/zhiyin_device.py --state $state --server http://127.0.0.1:${PORT} run"
-  echo "  $PY tools/zhiyin_device.py --state $state --server http://127.0.0.1:${PORT} stamp --code <用印码 one-time code>"
+  echo "  $PY tools/zhiyin_device --state $state --server http://127.0.0.1:${PORT} run"
+  echo "  $PY tools/zhiyin_device --state $state --server http://127.0.0.1:${PORT} stamp --code <用印码 one-time code>"
 done
 if [ "${1:-}" = "dev" ]; then
   exec $PY manage.py serve --dev --port "$PORT"

@@ -27,9 +27,10 @@ from zhiyin.approvals.services import (
     seal_request_submit,
 )
 from zhiyin.catalog.models import Matter
+from zhiyin.devices.authorizations import stamp_authorization_create
 from zhiyin.devices.local import LocalTransport
 from zhiyin.devices.models import SealDevice
-from zhiyin.devices.services import device_register, stamp_authorization_create
+from zhiyin.devices.services import device_register
 from zhiyin.orgs.models import Role, RoleGrant, Village
 from zhiyin.seals.models import Seal, SealKind, SealStatus
 

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhiyin.core.errors import RuleViolation
-from zhiyin.devices import ingest
+from zhiyin.devices import ingest, messages, sessions
 from zhiyin.devices.services import device_enrol
 from zhiyin.lib import devproto
 from zhiyin.lib.devproto import ProtocolError
@@ -78,14 +78,14 @@ def enrol(request: HttpRequest) -> dict[str, Any]:
         "device": device.serial,
         "certificate": certificate,
         "ca_certificate": ca_certificate,
-        "server_time": ingest.iso(timezone.now()),
+        "server_time": messages.iso(timezone.now()),
     }
 
 
 @require_POST
 @_answer
 def hello(request: HttpRequest) -> dict[str, Any]:
-    return ingest.hello_record(message=_body(request), via="https")
+    return sessions.hello_record(message=_body(request), via="https")
 
 
 @require_POST
@@ -106,7 +106,7 @@ def commands(request: HttpRequest) -> dict[str, Any]:
     """Long poll: answers as soon as a command numbered after ``after`` exists, or
     after ``wait`` seconds (at most 25) with none."""
     message = _body(request)
-    device, after = ingest.poll_authenticate(message)
+    device, after = sessions.poll_authenticate(message)
     body = message.get("body")
     wait = body.get("wait", 0) if isinstance(body, dict) else 0
     wait = min(
@@ -115,14 +115,14 @@ def commands(request: HttpRequest) -> dict[str, Any]:
     )
     deadline = time.monotonic() + wait
     while True:
-        found = ingest.commands_after(device, after)
+        found = sessions.commands_after(device, after)
         if found or time.monotonic() >= deadline:
             break
         close_old_connections()
         time.sleep(POLL_INTERVAL)
     return {
         "commands": [devproto.decode(text) for text in found],
-        "server_time": ingest.iso(timezone.now()),
+        "server_time": messages.iso(timezone.now()),
     }
 
 
@@ -136,9 +136,9 @@ def photo(request: HttpRequest, sha256: str) -> HttpResponse:
         message = devproto.decode(devproto.b64u_decode(header)) if header else None
         if message is None:
             raise ProtocolError("bad_signature", "缺少 X-Zhiyin-Auth 签名")
-        data = request.read(ingest.MAX_PHOTO_BYTES + 1)
+        data = request.read(sessions.MAX_PHOTO_BYTES + 1)
         content_type = (request.content_type or "").split(";")[0].strip()
-        stored, created = ingest.photo_store(
+        stored, created = sessions.photo_store(
             message=message, sha256=sha256, data=data, content_type=content_type
         )
     except ProtocolError as exc:
@@ -151,4 +151,4 @@ def photo(request: HttpRequest, sha256: str) -> HttpResponse:
 @require_GET
 def server_time(request: HttpRequest) -> HttpResponse:
     """Unauthenticated time sync: the terminal measures the round trip itself."""
-    return JsonResponse({"server_time": ingest.iso(timezone.now())})
+    return JsonResponse({"server_time": messages.iso(timezone.now())})

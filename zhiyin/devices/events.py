@@ -1,9 +1,10 @@
 """The audit action codes of every device fact, and the values their payloads use.
 
 This is a contract with the oversight warnings (docs/device-protocol.md, "Audit events"):
-each code below is written by exactly one service in `zhiyin.devices.services`, inside
-that service's transaction, with a JSON ``after`` payload holding the ids (device serial,
-slot, seal id, request id, authorization id) and the facts. Change a code or a key only
+each code below is written by exactly one service of the devices app (`services`,
+`authorizations`, `emergency`, `stamps`, `alarms`), inside that service's transaction,
+with a JSON ``after`` payload holding the ids (device serial, slot, seal id, request id,
+authorization id) and the facts. Change a code or a key only
 together with the rules that read it.
 """
 

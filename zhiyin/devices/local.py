@@ -1,4 +1,4 @@
-"""An in-process transport for the simulator (`tools/zhiyin_device.py`): the same signed
+"""An in-process transport for the simulator (`tools/zhiyin_device/`): the same signed
 messages, handed to the ingest services without a network. The demo loader uses it to
 enrol the demo terminals and stamp with them; the rule tests use it for speed."""
 
@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from tools import zhiyin_device as sim
-from zhiyin.devices import ingest
+from zhiyin.devices import ingest, sessions
 from zhiyin.devices.services import device_enrol
 
 
@@ -18,7 +18,7 @@ class LocalTransport(sim.Transport):
         device.enrolled({"certificate": certificate, "ca_certificate": ca_certificate})
 
     def hello(self, device: sim.Device) -> dict[str, Any]:
-        answer = ingest.hello_record(message=device.session_message("hello", device.hello_body()))
+        answer = sessions.hello_record(message=device.session_message("hello", device.hello_body()))
         device.acknowledged(answer["ack"])
         return answer
 
@@ -29,7 +29,7 @@ class LocalTransport(sim.Transport):
 
     def upload_photos(self, device: sim.Device) -> None:
         for sha, data in device.photos_pending():
-            ingest.photo_store(
+            sessions.photo_store(
                 message=device.session_message("photo", {"sha256": sha}),
                 sha256=sha,
                 data=data,
@@ -38,10 +38,10 @@ class LocalTransport(sim.Transport):
             device.photo_uploaded(sha)
 
     def poll(self, device: sim.Device) -> int:
-        registered, after = ingest.poll_authenticate(
+        registered, after = sessions.poll_authenticate(
             device.session_message("poll", {"after": device.state["command_seq"], "wait": 0})
         )
-        commands = [json.loads(text) for text in ingest.commands_after(registered, after)]
+        commands = [json.loads(text) for text in sessions.commands_after(registered, after)]
         return sum(1 for command in commands if device.apply_command(command))
 
     def sync(self, device: sim.Device) -> None:

@@ -30,7 +30,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from zhiyin.devices import ingest
+from zhiyin.devices import ingest, sessions
 from zhiyin.devices.keys import ca_key, certificate_load, device_ca_get_or_create
 from zhiyin.devices.models import DeviceCommand, SealDevice
 from zhiyin.lib import devproto, pki
@@ -153,7 +153,7 @@ class Bridge:
             if kind == "hello":
                 if data.get("device") != serial:
                     raise ProtocolError("bad_signature", "消息的终端与主题不符")
-                answer = ingest.hello_record(message=data, via="mqtt")
+                answer = sessions.hello_record(message=data, via="mqtt")
                 self._answer(serial, answer)
                 body = data.get("body")
                 after = body.get("command_seq", 0) if isinstance(body, dict) else 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from zhiyin.devices.ingest import device_offline_alarm, devices_offline_due
-from zhiyin.devices.services import authorizations_due_to_expire, stamp_authorization_expire
+from zhiyin.devices.alarms import device_offline_alarm, devices_offline_due
+from zhiyin.devices.authorizations import authorizations_due_to_expire, stamp_authorization_expire
 
 
 @task()

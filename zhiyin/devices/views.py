@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import io
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import qrcode
 from django.contrib import messages
@@ -16,14 +17,22 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from zhiyin.accounts.twofactor import second_factor_fresh, second_factor_required
 from zhiyin.approvals.models import SealRequest
 from zhiyin.approvals.selectors import seal_request_get_for, seal_requests_for
 from zhiyin.core.errors import RuleViolation
-from zhiyin.devices.ingest import alarm_label
+from zhiyin.devices.alarms import alarm_label
+from zhiyin.devices.authorizations import (
+    stamp_authorization_confirm,
+    stamp_authorization_create,
+    stamp_authorization_revoke,
+)
+from zhiyin.devices.emergency import emergency_approve, emergency_open
 from zhiyin.devices.models import AuthorizationStatus, SealDevice, StampAuthorization
 from zhiyin.devices.selectors import (
     device_alarms,
@@ -37,16 +46,7 @@ from zhiyin.devices.selectors import (
     request_stamps,
     request_terminal_slot,
 )
-from zhiyin.devices.services import (
-    device_enrol_code_renew,
-    device_register,
-    device_state_set,
-    emergency_approve,
-    emergency_open,
-    stamp_authorization_confirm,
-    stamp_authorization_create,
-    stamp_authorization_revoke,
-)
+from zhiyin.devices.services import device_enrol_code_renew, device_register, device_state_set
 from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.models import Role, Village
 from zhiyin.orgs.selectors import villages_administered
@@ -56,6 +56,19 @@ from zhiyin.seals.models import Seal, SealStatus
 WINDOW_CHOICES = (1, 2, 4, 8, 24, 72)
 #: Seen within this long counts as online on the pages.
 ONLINE_WITHIN = timedelta(minutes=10)
+
+
+def _stale_second_factor(request: HttpRequest) -> bool:
+    """Opening a terminal (authorizing, confirming, emergency use) wants a second factor
+    entered within STEP_UP_SECONDS, as sealing does (step-up)."""
+    return second_factor_required(request_access(request)) and not second_factor_fresh(request)
+
+
+def _step_up(back: str) -> HttpResponse:
+    """To the code page, then back to `back` (the page whose form was posted: a POST is
+    not replayed, the custodian submits again there)."""
+    query = urlencode({"next": back, "step_up": "1"})
+    return redirect(f"{reverse('accounts_second_factor')}?{query}")
 
 
 def _online(device: SealDevice) -> bool:
@@ -144,7 +157,10 @@ def _request_context(request: HttpRequest, seal_request: SealRequest) -> dict[st
 @login_required
 def request_stamping(request: HttpRequest, pk: int) -> HttpResponse:
     seal_request = seal_request_get_for(access=request_access(request), pk=pk)
-    return render(request, "devices/request_stamping.html", _request_context(request, seal_request))
+    context = _request_context(request, seal_request)
+    if (context["can_authorize"] or context["can_confirm"]) and _stale_second_factor(request):
+        return _step_up(request.get_full_path())
+    return render(request, "devices/request_stamping.html", context)
 
 
 def request_panel(request: HttpRequest, seal_request: SealRequest) -> str:
@@ -168,6 +184,8 @@ def request_panel(request: HttpRequest, seal_request: SealRequest) -> str:
 def request_authorize(request: HttpRequest, pk: int) -> HttpResponse:
     person = request_person(request)
     seal_request = seal_request_get_for(access=request_access(request), pk=pk)
+    if _stale_second_factor(request):
+        return _step_up(reverse("device_request", args=[pk]))
     try:
         hours = int(request.POST.get("hours", ""))
     except ValueError:
@@ -202,16 +220,22 @@ def _authorization_for(request: HttpRequest, pk: int) -> StampAuthorization:
     return authorization
 
 
-def _back(authorization: StampAuthorization) -> HttpResponse:
+def _back_url(authorization: StampAuthorization) -> str:
     if authorization.request_id:
-        return redirect("device_request", pk=authorization.request_id)
-    return redirect("device_detail", pk=authorization.device_id)
+        return reverse("device_request", args=[authorization.request_id])
+    return reverse("device_detail", args=[authorization.device_id])
+
+
+def _back(authorization: StampAuthorization) -> HttpResponse:
+    return redirect(_back_url(authorization))
 
 
 @login_required
 @require_POST
 def authorization_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     authorization = _authorization_for(request, pk)
+    if _stale_second_factor(request):
+        return _step_up(_back_url(authorization))
     try:
         stamp_authorization_confirm(authorization=authorization, by=request_person(request))
     except RuleViolation as exc:
@@ -242,6 +266,8 @@ def authorization_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def device_emergency(request: HttpRequest, pk: int) -> HttpResponse:
     device = device_get_for(access=request_access(request), pk=pk)
+    if _stale_second_factor(request):
+        return _step_up(reverse("device_detail", args=[pk]))
     try:
         count = int(request.POST.get("count", "1"))
     except ValueError:

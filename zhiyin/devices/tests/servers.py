@@ -133,12 +133,15 @@ def mosquitto(district: District, folder: Path) -> Iterator[Broker]:
 
 
 @contextmanager
-def bridge_running(broker: Broker) -> Iterator[Bridge]:
+def bridge_running(broker: Broker, client_id: str = SERVER_IDENTITY) -> Iterator[Bridge]:
+    """The server's MQTT bridge; several with distinct `client_id`s share the terminals'
+    messages (MQTT 5 shared subscription), as several workers do."""
     bridge = Bridge(
         url=broker.url,
         cafile=broker.cafile,
         certfile=str(broker.folder / "server.pem"),
         keyfile=str(broker.folder / "server.key"),
+        client_id=client_id,
     )
     bridge.start()
     thread = threading.Thread(target=bridge.run, daemon=True)  # the production interval

@@ -1,12 +1,12 @@
-"""The simulator over MQTT 5 through a real Mosquitto (mutual TLS with device
-certificates, per-device ACL) and the server's bridge: the grant arrives with a message
-expiry, stamps complete the request, a replay is stored once, offline events replay in
-order, and a terminal cannot publish or subscribe under another terminal's topics."""
+"""What only the MQTT 5 transport has, through a real Mosquitto (mutual TLS with device
+certificates, per-device ACL): a terminal cannot publish or subscribe under another
+terminal's topics, a client without a device certificate is refused, `run_worker` runs the
+bridge when MQTT_URL is set and the grant arrives with a message expiry, and the broker's
+configuration is generated. Every rule over HTTPS and MQTT alike is in `test_transports`."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 import time
 from pathlib import Path
@@ -17,11 +17,10 @@ import pytest
 from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion
 
-from zhiyin.approvals.models import RequestStatus
-from zhiyin.devices.models import DeviceCommand, DeviceEvent, StampEvent
-from zhiyin.devices.services import stamp_authorization_create
+from zhiyin.devices.authorizations import stamp_authorization_create
+from zhiyin.devices.models import DeviceCommand, DeviceEvent
 from zhiyin.devices.tests.conftest import Terminal, approved, register_terminal, sim
-from zhiyin.devices.tests.servers import Broker, bridge_running, https_server, mosquitto
+from zhiyin.devices.tests.servers import Broker, bridge_running, mosquitto
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,80 +38,6 @@ def _wait(condition: Any, seconds: float = 10) -> bool:
             return True
         time.sleep(0.05)
     return False
-
-
-def test_a_grant_reaches_the_terminal_and_its_stamps_complete_the_request_over_mqtt(
-    terminal: Terminal, broker: Broker, tmp_path: Path
-) -> None:
-    with https_server(terminal.world.district, tmp_path / "tls") as https, bridge_running(broker):
-        photos = sim.HttpsTransport(https.url, https.cafile)
-        transport = sim.MqttTransport(broker.url, terminal.sim, broker.cafile, photos=photos)
-        try:
-            transport.hello(terminal.sim)
-            request = approved(terminal, stamp_count=2)
-            authorization = stamp_authorization_create(
-                request=request,
-                by=terminal.world.sn_custodian1,
-                not_after=timezone.now() + dt.timedelta(hours=1),
-            )
-            assert transport.commands_received.wait(10)
-            assert str(authorization.pk) in terminal.sim.state["grants"]
-            assert DeviceCommand.objects.get(authorization=authorization).published_at is not None
-            terminal.sim.stamp(authorization.code, operator="符姐", transport=transport)
-            terminal.sim.stamp(authorization.code, operator="符姐", transport=transport)
-            assert _wait(
-                lambda: (
-                    request.__class__.objects.get(pk=request.pk).status == RequestStatus.COMPLETED
-                )
-            )
-            assert [s.status for s in StampEvent.objects.all()] == ["authorized", "authorized"]
-            terminal.sim.stamp(authorization.code, force=True, transport=transport)  # a third press
-            assert _wait(lambda: StampEvent.objects.filter(status="over_count").exists())
-            assert terminal.device.alarms.filter(kind="stamp_without_grant").exists()
-            assert all(e.via == "mqtt" for e in DeviceEvent.objects.all())
-            assert terminal.sim.state["queue"] == []
-            # a replayed batch is stored once
-            stored = DeviceEvent.objects.count()
-            event = DeviceEvent.objects.order_by("pk").first()
-            assert event is not None
-            transport.ack_received.clear()
-            transport.publish(transport.base + "/evt", {"events": [json.loads(event.message)]})
-            assert transport.ack_received.wait(10)
-            assert transport.acks[-1]["results"][0]["status"] == "duplicate"
-            assert DeviceEvent.objects.count() == stored
-        finally:
-            transport.close()
-
-
-def test_an_offline_terminal_gets_its_grant_and_replays_in_order_on_reconnect(
-    terminal: Terminal, broker: Broker
-) -> None:
-    with bridge_running(broker):
-        request = approved(terminal, stamp_count=1)
-        authorization = stamp_authorization_create(
-            request=request,
-            by=terminal.world.sn_custodian1,
-            not_after=timezone.now() + dt.timedelta(hours=1),
-        )
-        assert _wait(lambda: DeviceCommand.objects.filter(published_at__isnull=False).exists())
-        # the terminal was offline when the grant went out: hello brings it again
-        transport = sim.MqttTransport(broker.url, terminal.sim, broker.cafile)
-        try:
-            transport.hello(terminal.sim)
-            assert transport.commands_received.wait(10)
-            terminal.sim.state["offline"] = True
-            terminal.sim.stamp(authorization.code, operator="符姐")
-            terminal.sim.alarm("unlock_too_long")
-            assert not StampEvent.objects.exists()
-            terminal.sim.state["offline"] = False
-            transport.sync(terminal.sim)
-            assert _wait(lambda: StampEvent.objects.filter(status="authorized").exists())
-            seqs = list(DeviceEvent.objects.order_by("pk").values_list("seq", flat=True))
-            assert seqs == sorted(seqs) and terminal.sim.state["queue"] == []
-            assert terminal.device.alarms.filter(kind="unlock_too_long").exists()
-            assert not terminal.device.alarms.filter(kind="sequence_gap").exists()
-        finally:
-            transport.close()
 
 
 def test_a_terminal_cannot_use_another_terminals_topics(
@@ -187,6 +112,15 @@ def test_run_worker_bridges_mqtt_when_mqtt_url_is_set(
 
     duty.start(FakeWorker())
     transport = sim.MqttTransport(broker.url, terminal.sim, broker.cafile)
+    expiries: list[int | None] = []
+    receive = transport.client.on_message
+    assert receive is not None
+
+    def spy(client: Any, userdata: Any, message: Any) -> None:
+        expiries.append(getattr(message.properties, "MessageExpiryInterval", None))
+        receive(client, userdata, message)
+
+    transport.client.on_message = spy
     try:
         transport.hello(terminal.sim)
         assert transport.acks and "server_time" in transport.acks[-1]
@@ -197,6 +131,9 @@ def test_run_worker_bridges_mqtt_when_mqtt_url_is_set(
             not_after=timezone.now() + dt.timedelta(hours=1),
         )
         assert transport.commands_received.wait(10)
+        # the grant's message expires with its window (an hour, less the moments since)
+        grant_expiry = [e for e in expiries if e is not None]
+        assert grant_expiry and 3500 <= grant_expiry[-1] <= 3600
     finally:
         transport.close()
         duty.stop()

@@ -5,15 +5,19 @@ page's stamps with photos."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from conftest import client_for
+from zhiyin.accounts.testing import totp_code_now, totp_known_device
+from zhiyin.accounts.twofactor import VERIFIED_AT_SESSION_KEY
+from zhiyin.devices.authorizations import stamp_authorization_create
 from zhiyin.devices.models import AuthorizationStatus, SealDevice, StampAuthorization
-from zhiyin.devices.services import stamp_authorization_create
 from zhiyin.devices.tests.conftest import Terminal, approved, sim
 
 
@@ -157,3 +161,61 @@ def test_an_admin_registers_a_terminal_whose_code_enrols_the_simulator(
     admin.post(manage, {"action": "suspend"})
     device.refresh_from_db()
     assert device.state == "suspended"
+
+
+def _stale(client: Client) -> None:
+    """The session passed its second factor an hour ago (past STEP_UP_SECONDS)."""
+    session = client.session
+    session[VERIFIED_AT_SESSION_KEY] = int(time.time()) - 3600
+    session.save()
+
+
+def test_opening_a_terminal_asks_for_a_fresh_second_factor(terminal: Terminal) -> None:
+    """Authorizing, the second custodian's confirmation and emergency opening are step-up
+    actions, as sealing is: a stale second factor is sent to the code page and nothing is
+    authorized; after a fresh code the custodian comes back to the same page."""
+    world = terminal.world
+    request = approved(terminal, stamp_count=1, joint=True)
+    page = reverse("device_request", args=[request.pk])
+    first = client_for(world.sn_custodian1)
+    _stale(first)
+    asked = first.get(page)
+    assert asked.status_code == 302 and asked["Location"].startswith(
+        reverse("accounts_second_factor")
+    )
+    assert "step_up=1" in asked["Location"]
+    posted = first.post(reverse("device_request_authorize", args=[request.pk]), {"hours": "2"})
+    assert posted["Location"] == asked["Location"]  # back to the page, not the POST
+    assert not StampAuthorization.objects.exists()
+    # an inspector only looks: not asked
+    inspector = client_for(world.inspector)
+    _stale(inspector)
+    assert inspector.get(page).status_code == 200
+    # a fresh code brings the custodian back to the page, where the grant is made
+    device = totp_known_device(world.sn_custodian1)
+    back = first.post(asked["Location"], {"token": totp_code_now(device), "next": page})
+    assert back["Location"] == page
+    assert first.get(page).status_code == 200
+    first.post(reverse("device_request_authorize", args=[request.pk]), {"hours": "2"})
+    authorization = StampAuthorization.objects.get()
+    assert authorization.status == AuthorizationStatus.PENDING
+    # the second custodian's confirmation is a step-up action too
+    second = client_for(world.sn_custodian2)
+    _stale(second)
+    assert second.get(page)["Location"].startswith(reverse("accounts_second_factor"))
+    confirm = second.post(reverse("device_authorization_confirm", args=[authorization.pk]))
+    assert confirm["Location"].startswith(reverse("accounts_second_factor"))
+    authorization.refresh_from_db()
+    assert authorization.status == AuthorizationStatus.PENDING
+    second = client_for(world.sn_custodian2)  # fresh
+    second.post(reverse("device_authorization_confirm", args=[authorization.pk]))
+    authorization.refresh_from_db()
+    assert authorization.status == AuthorizationStatus.ACTIVE
+    # and so is opening the terminal before approval (先行用章)
+    _stale(first)
+    opened = first.post(
+        reverse("device_emergency", args=[terminal.device.pk]),
+        {"slot": "committee", "count": "1", "reason": "台风抢险物资调拨证明"},
+    )
+    assert opened["Location"].startswith(reverse("accounts_second_factor"))
+    assert not StampAuthorization.objects.filter(emergency=True).exists()

@@ -19,7 +19,14 @@ from zhiyin.approvals.services import seal_request_complete
 from zhiyin.audit.models import AuditEvent
 from zhiyin.core.errors import RuleViolation
 from zhiyin.delivery.models import Notification
-from zhiyin.devices import events, ingest
+from zhiyin.devices import alarms, events, ingest, sessions
+from zhiyin.devices.authorizations import (
+    stamp_authorization_confirm,
+    stamp_authorization_create,
+    stamp_authorization_expire,
+    stamp_authorization_revoke,
+)
+from zhiyin.devices.emergency import emergency_approve, emergency_open
 from zhiyin.devices.models import (
     AuthorizationStatus,
     DeviceAlarm,
@@ -29,16 +36,7 @@ from zhiyin.devices.models import (
     StampAuthorization,
     StampEvent,
 )
-from zhiyin.devices.services import (
-    device_enrol,
-    device_state_set,
-    emergency_approve,
-    emergency_open,
-    stamp_authorization_confirm,
-    stamp_authorization_create,
-    stamp_authorization_expire,
-    stamp_authorization_revoke,
-)
+from zhiyin.devices.services import device_enrol, device_state_set
 from zhiyin.devices.tests.conftest import Terminal, approved, register_terminal, sim
 from zhiyin.lib.devproto import ProtocolError
 from zhiyin.seals.models import DistrictCA
@@ -412,10 +410,10 @@ def test_a_skewed_clock_is_flagged_on_hello(terminal: Terminal) -> None:
 def test_a_silent_terminal_raises_offline_once(terminal: Terminal) -> None:
     terminal.local.hello(terminal.sim)
     later = timezone.now() + dt.timedelta(hours=25)
-    due = ingest.devices_offline_due(later)
+    due = alarms.devices_offline_due(later)
     assert due == [terminal.device.pk]
-    assert ingest.device_offline_alarm(device_id=terminal.device.pk, now=later)
-    assert not ingest.device_offline_alarm(device_id=terminal.device.pk, now=later)
+    assert alarms.device_offline_alarm(device_id=terminal.device.pk, now=later)
+    assert not alarms.device_offline_alarm(device_id=terminal.device.pk, now=later)
     assert DeviceAlarm.objects.filter(kind="offline").count() == 1
 
 
@@ -424,13 +422,13 @@ def test_a_photo_must_match_its_hash_and_type(terminal: Terminal) -> None:
     sha = hashlib.sha256(data).hexdigest()
     auth = terminal.sim.session_message("photo", {"sha256": sha})
     with pytest.raises(ProtocolError):
-        ingest.photo_store(message=auth, sha256=sha, data=data + b"x", content_type="image/png")
+        sessions.photo_store(message=auth, sha256=sha, data=data + b"x", content_type="image/png")
     with pytest.raises(ProtocolError):
-        ingest.photo_store(message=auth, sha256=sha, data=data, content_type="image/jpeg")
-    photo, created = ingest.photo_store(
+        sessions.photo_store(message=auth, sha256=sha, data=data, content_type="image/jpeg")
+    photo, created = sessions.photo_store(
         message=auth, sha256=sha, data=data, content_type="image/png"
     )
-    again, created_again = ingest.photo_store(
+    again, created_again = sessions.photo_store(
         message=auth, sha256=sha, data=data, content_type="image/png"
     )
     assert created and not created_again and again.pk == photo.pk

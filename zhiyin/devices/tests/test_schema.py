@@ -11,8 +11,8 @@ from typing import Any
 import jsonschema
 from django.utils import timezone
 
-from zhiyin.devices import ingest
-from zhiyin.devices.services import stamp_authorization_create
+from zhiyin.devices import ingest, messages, sessions
+from zhiyin.devices.authorizations import stamp_authorization_create
 from zhiyin.devices.tests.conftest import Terminal, approved, sim
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
@@ -35,7 +35,7 @@ def test_every_message_and_answer_follows_the_schema(terminal: Terminal, tmp_pat
     conforms(sim.Device.create(str(tmp_path / "x.json"), "ZY-X").enrol_message("CODE"), "Enrol")
     hello = device.session_message("hello", device.hello_body())
     conforms(hello, "Hello")
-    conforms(ingest.hello_record(message=hello), "Ack")
+    conforms(sessions.hello_record(message=hello), "Ack")
     conforms(device.session_message("poll", {"after": 0, "wait": 0}), "Poll")
     conforms(device.session_message("photo", {"sha256": "0" * 64}), "Photo")
     request = approved(terminal, stamp_count=1)
@@ -44,8 +44,8 @@ def test_every_message_and_answer_follows_the_schema(terminal: Terminal, tmp_pat
         by=terminal.world.sn_custodian1,
         not_after=timezone.now() + dt.timedelta(hours=1),
     )
-    commands = [json.loads(text) for text in ingest.commands_after(terminal.device, 0)]
-    conforms({"commands": commands, "server_time": ingest.iso(timezone.now())}, "Commands")
+    commands = [json.loads(text) for text in sessions.commands_after(terminal.device, 0)]
+    conforms({"commands": commands, "server_time": messages.iso(timezone.now())}, "Commands")
     terminal.local.poll(device)
     device.stamp(authorization.code, operator="符姐")
     device.alarm("tamper", {"sensor": "lid"})

@@ -9,7 +9,7 @@ import datetime as dt
 from django.utils import timezone
 
 from zhiyin.approvals.tests.conftest import _media_in_tmp, catalog  # noqa: F401  # fixtures
-from zhiyin.devices.services import stamp_authorization_create
+from zhiyin.devices.authorizations import stamp_authorization_create
 from zhiyin.devices.tests.conftest import Terminal, approved, terminal  # noqa: F401  # fixtures
 from zhiyin.oversight.models import Warning
 from zhiyin.oversight.services import starter_rules_install

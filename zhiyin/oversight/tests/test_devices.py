@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from zhiyin.devices import ingest
-from zhiyin.devices.services import emergency_approve, emergency_open, stamp_authorization_create
+from zhiyin.devices.authorizations import stamp_authorization_create
+from zhiyin.devices.emergency import emergency_approve, emergency_open
 from zhiyin.devices.tests.conftest import Terminal, approved, terminal  # noqa: F401  # fixture
 from zhiyin.oversight.models import Warning
 from zhiyin.oversight.services import warning_sweep
