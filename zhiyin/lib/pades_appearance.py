@@ -157,7 +157,16 @@ def seal_layout(
     *, x: float, y: float, size_mm: float, captions: Sequence[str], font_path: str | None
 ) -> tuple[Layout, tuple[float, float, float, float]]:
     """Seal centred on (x, y); QR code and captions below it, or to its left when the seal
-    sits too close to the bottom edge of the page for them to fit below."""
+    sits too close to the bottom edge of the page for them to fit below.
+
+    The same for every document of one template and number width, so kept per process."""
+    return _seal_layout(x, y, size_mm, tuple(captions), font_path)
+
+
+@functools.lru_cache(maxsize=256)
+def _seal_layout(
+    x: float, y: float, size_mm: float, captions: tuple[str, ...], font_path: str | None
+) -> tuple[Layout, tuple[float, float, float, float]]:
     seal = size_mm * PT_PER_MM
     qr_side = QR_MM * PT_PER_MM
     line = CAPTION_PT * 1.4
@@ -228,16 +237,25 @@ class SealStamp(BaseStamp):
         )
         # Multiply, as ink does: the name and date under the seal stay legible.
         self.set_resource(category=ResourceType.EXT_G_STATE, name=pdf_name("/Ink"), value=_MULTIPLY)
-        commands = [
-            b"q /Ink gs %g 0 0 %g %g %g cm /SealFace Do Q"
-            % (layout.seal_side, layout.seal_side, layout.seal_x, layout.seal_y),
+        # The seal face and captions are the same for every document of the seal with the
+        # same layout and number; only the QR code's link is new each time.
+        return [
+            *_fixed_commands(layout, style.font_path),
             b"q " + _qr_ops(style.verify_url, layout.qr_side, layout.qr_x, layout.qr_y) + b" Q",
         ]
-        commands.extend(
-            b"q 0 g " + _text_ops(text, CAPTION_PT, cx, cy, style.font_path) + b" Q"
+
+
+@functools.lru_cache(maxsize=256)
+def _fixed_commands(layout: Layout, font_path: str | None) -> tuple[bytes, ...]:
+    """Drawing the seal face and the captions, built once per layout."""
+    return (
+        b"q /Ink gs %g 0 0 %g %g %g cm /SealFace Do Q"
+        % (layout.seal_side, layout.seal_side, layout.seal_x, layout.seal_y),
+        *(
+            b"q 0 g " + _text_ops(text, CAPTION_PT, cx, cy, font_path) + b" Q"
             for text, cx, cy in layout.captions
-        )
-        return commands
+        ),
+    )
 
 
 _MULTIPLY = generic.DictionaryObject(  # type: ignore[no-untyped-call]  # unannotated in pyHanko

@@ -13,6 +13,10 @@ LINKS = [
     "https://z.cn/v/1",
     "http://127.0.0.1:8000/verify/崖州水南证〔2026〕0001号",
     "https://audit.yazhou.sanya.gov.cn/verify/" + "a" * 120,  # version 7+: version info too
+    # Segments in other modes: a run of 20+ digits, and upper-case letters (alphanumeric).
+    "https://z.cn/v/123456789012345678901234567890",
+    "HTTPS://ZHIYIN.EXAMPLE.GOV.CN/V/7F3A9C2D71B4E5F60001",
+    "x" * 1200,  # many error correction blocks of two sizes
 ]
 
 
