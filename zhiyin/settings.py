@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "django_tasks",
     "django_tasks_db",
     "zhiyin.audit",
@@ -84,6 +85,10 @@ MIDDLEWARE = [
 ROOT_URLCONF = "zhiyin.urls"
 WSGI_APPLICATION = "zhiyin.wsgi.application"
 
+# Form widgets render through the project's templates, which override two of Django's:
+# an empty choice reads 请选择 (not "---------"), an optional field's label says 选填.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -96,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "zhiyin.workspace.context_processors.menu",
+                "zhiyin.workspace.context_processors.display",
             ],
         },
     },

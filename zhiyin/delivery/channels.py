@@ -18,6 +18,7 @@ import logging
 import sys
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from functools import cache
 from typing import Protocol
 from urllib.parse import quote_plus
@@ -71,10 +72,34 @@ class InAppChannel:
         )
 
 
+def _nobody_is_a_resident(person_id: int) -> bool:
+    return False
+
+
+_resident_check: Callable[[int], bool] = _nobody_is_a_resident
+
+
+def resident_check_register(check: Callable[[int], bool]) -> None:
+    """Tell delivery how to recognise a resident (a person with no staff role): the
+    people app registers it at start-up, since delivery knows no people."""
+    global _resident_check  # one registration at start-up
+    _resident_check = check
+
+
 def preference_for(person: Recipient) -> NotificationPreference:
-    """The person's stored preference, or the defaults (not saved)."""
+    """The person's stored preference, or the defaults (not saved): a resident gets SMS
+    and no staff platform (it is for staff); everyone else the model's defaults."""
     found = NotificationPreference.objects.filter(person_id=person.id).first()
-    return found if found is not None else NotificationPreference(person_id=person.id)
+    if found is not None:
+        return found
+    if _resident_check(person.id):
+        return NotificationPreference(person_id=person.id, sms=True, staff_platform=False)
+    return NotificationPreference(person_id=person.id)
+
+
+def is_resident(person: Recipient) -> bool:
+    """Whether the person is a resident only (no staff role), as registered."""
+    return _resident_check(person.id)
 
 
 def absolute_link(link: str) -> str:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django import forms
 
@@ -11,3 +11,8 @@ class PreferenceForm(forms.ModelForm):  # type: ignore[type-arg]  # django-stubs
     class Meta:
         model = NotificationPreference
         fields: ClassVar = ["email", "sms", "staff_platform"]
+
+    def __init__(self, *args: Any, resident: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if resident:  # the staff platform is for staff: a resident is not offered it
+            del self.fields["staff_platform"]

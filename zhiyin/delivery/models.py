@@ -40,8 +40,9 @@ class Notification(models.Model):
 
 class NotificationPreference(models.Model):
     """Which outside channels one person wants notices on. In-app is always on: it is the
-    record. A person with no row gets the defaults below (e-mail and SMS off, staff
-    platform on), so nobody is texted before they chose to be."""
+    record. Staff with no row get the defaults below (e-mail and SMS off, staff platform
+    on); a resident with no row gets SMS on and no staff platform (`preference_for`):
+    villagers read texts, not the government's staff app."""
 
     person = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notification_preference"

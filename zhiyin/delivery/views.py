@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from zhiyin.delivery.channels import preference_for
+from zhiyin.delivery.channels import is_resident, preference_for
 from zhiyin.delivery.forms import PreferenceForm
 from zhiyin.delivery.models import Delivery
 from zhiyin.delivery.selectors import deliveries_for, delivery_get_for, notifications_for
@@ -97,7 +97,7 @@ def bureau_delivery_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
     person = request_person(request)
-    form = PreferenceForm(instance=preference_for(person))
+    form = PreferenceForm(instance=preference_for(person), resident=is_resident(person))
     return render(
         request,
         "delivery/notifications.html",
@@ -131,7 +131,8 @@ def notification_read(request: HttpRequest) -> HttpResponse:
 @require_POST
 def notification_preferences(request: HttpRequest) -> HttpResponse:
     person = request_person(request)
-    form = PreferenceForm(request.POST, instance=preference_for(person))
+    resident = is_resident(person)
+    form = PreferenceForm(request.POST, instance=preference_for(person), resident=resident)
     if not form.is_valid():
         messages.error(request, _("通知设置无效，未保存。"))
         return redirect("notification_list")
@@ -139,7 +140,7 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
         person=person,
         email=form.cleaned_data["email"],
         sms=form.cleaned_data["sms"],
-        staff_platform=form.cleaned_data["staff_platform"],
+        staff_platform=False if resident else form.cleaned_data["staff_platform"],
     )
     messages.success(request, _("通知设置已保存。"))
     return redirect("notification_list")

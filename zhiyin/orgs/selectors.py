@@ -188,3 +188,11 @@ def district_admins_everywhere() -> QuerySet[Person]:
         .values_list("person_id", flat=True)
     )
     return Person.objects.filter(pk__in=ids, is_active=True).order_by("pk")
+
+
+def person_is_resident_only(person_id: int) -> bool:
+    """Whether the person's only active role is 村民 (delivery's notice defaults use it)."""
+    roles = set(
+        RoleGrant.objects.active().filter(person_id=person_id).values_list("role", flat=True)
+    )
+    return roles == {Role.RESIDENT}

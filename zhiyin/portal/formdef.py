@@ -114,6 +114,8 @@ def value_clean(f: FieldDef, raw: object) -> str:
     if any(unicodedata.category(c) in ("Cc", "Cs") for c in text):
         raise RuleViolation(_("“%(label)s”里有无法识别的字符，请重新输入。") % {"label": f.label})
     if not text:
+        if f.required and f.type == "choice":
+            raise RuleViolation(_("请选择“%(label)s”。") % {"label": f.label})
         if f.required:
             raise RuleViolation(_("请填写“%(label)s”。") % {"label": f.label})
         return ""

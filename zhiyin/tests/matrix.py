@@ -78,6 +78,9 @@ ROUTES: dict[str, Row] = {
         "POST", "/accounts/lockouts/clear/", "302 403 403 403 403 403 403 403 403 403 403 403 403"
     ),
     "home": Row("GET", "/", "302 200 200 200 200 200 200 200 200 200 200 200 200"),
+    "display_large_text": Row(
+        "POST", "/display/large-text/", "302 302 302 302 302 302 302 302 302 302 302 302 302"
+    ),
     "village_detail": Row(
         "GET", "/villages/{village}/", "302 404 200 200 200 200 200 200 404 404 404 404 404"
     ),

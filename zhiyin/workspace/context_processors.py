@@ -6,8 +6,14 @@ from django.http import HttpRequest
 
 from zhiyin.orgs.auth import request_access
 from zhiyin.orgs.models import Person
+from zhiyin.workspace.display import large_text_for
 from zhiyin.workspace.menu import menu_for
 from zhiyin.workspace.selectors import counts_for
+
+
+def display(request: HttpRequest) -> dict[str, object]:
+    """`large_text`: the page is shown in the large-type mode (长辈版)."""
+    return {"large_text": large_text_for(request)}
 
 
 def menu(request: HttpRequest) -> dict[str, object]:

@@ -4,4 +4,5 @@ from zhiyin.workspace import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("display/large-text/", views.display_large_text, name="display_large_text"),
 ]

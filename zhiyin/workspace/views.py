@@ -7,13 +7,16 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
 from zhiyin.approvals.calendar_years import unknown_calendar_years
 from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.models import Role
 from zhiyin.orgs.selectors import admin_district_ids, bureaus_for, districts_for, villages_for
 from zhiyin.seals.selectors import seals_for
+from zhiyin.workspace.display import large_text_set
 from zhiyin.workspace.menu import menu_for
 from zhiyin.workspace.selectors import worklist_for
 
@@ -61,3 +64,18 @@ def home(request: HttpRequest) -> HttpResponse:
             unknown_calendar_years(district_ids=admin_district_ids(access=access)).items()
         )
     return render(request, "workspace/home.html", context)
+
+
+@require_POST
+def display_large_text(request: HttpRequest) -> HttpResponse:
+    """The 长辈版 switch in every page's header: large type on (large=1) or off (large=0),
+    then back to the page it was pressed on."""
+    large = request.POST.get("large") == "1"
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    response = redirect(target)
+    large_text_set(request=request, response=response, large=large)
+    return response

@@ -230,3 +230,21 @@ def test_it_shows_endpoints_and_deliveries_only_to_district_admins(
         .status_code
         == 200
     )
+
+
+def test_a_resident_is_texted_by_default_and_not_offered_the_staff_platform(world: World) -> None:
+    """Villagers read texts; the government staff app (政务工作平台) is for staff."""
+    page = client_for(world.sn_resident).get(reverse("notification_list")).content.decode()
+    assert 'name="sms"' in page and "checked" in page.split('name="sms"')[1].split(">")[0]
+    assert 'name="staff_platform"' not in page
+    with transaction.atomic():
+        notify(person=world.sn_resident, text="您的申请已受理")
+    assert set(OutboxMessage.objects.values_list("channel", flat=True)) == {Channel.SMS}
+    client_for(world.sn_resident).post(
+        reverse("notification_preferences"), {"sms": "on", "staff_platform": "on"}
+    )
+    pref = NotificationPreference.objects.get(person=world.sn_resident)
+    assert pref.sms and not pref.staff_platform
+    staff_page = client_for(world.sn_clerk).get(reverse("notification_list")).content.decode()
+    assert 'name="staff_platform"' in staff_page
+    assert "checked" not in staff_page.split('name="sms"')[1].split(">")[0]

@@ -195,6 +195,13 @@ def test_the_resident_withdraws_from_the_progress_page(
     world: World, application: Application
 ) -> None:
     client = client_for(world.sn_resident)
+    page = client.get(f"/portal/applications/{application.pk}/").content.decode()
+    # The withdraw button only opens a question; the form that withdraws is inside it.
+    confirm = page.split('<details class="confirm" id="withdraw">')[1].split("</details>")[0]
+    assert (
+        "确定撤回吗？" in confirm and f"/portal/applications/{application.pk}/withdraw/" in confirm
+    )
+    assert page.count("/withdraw/") == 1
     client.post(f"/portal/applications/{application.pk}/withdraw/")
     application.refresh_from_db()
     assert application.status == "withdrawn"

@@ -91,3 +91,16 @@ def test_the_per_crop_amount(
     expected = Decimal(amount) if amount is not None else None
     assert subsidy_amount(subsidy, answers) == expected
     assert subsidy_formula(subsidy, answers) == formula
+
+
+def test_an_empty_choice_asks_to_choose_and_an_empty_text_to_fill_in() -> None:
+    from zhiyin.core.errors import RuleViolation
+    from zhiyin.portal.formdef import FieldDef, value_clean
+
+    crop = FieldDef(key="crop", label="作物", type="choice", choices=("辣椒", "豇豆"))
+    with pytest.raises(RuleViolation) as refused:
+        value_clean(crop, "")
+    assert refused.value.message == "请选择“作物”。"
+    with pytest.raises(RuleViolation) as refused:
+        value_clean(FieldDef(key="plot", label="地块", type="text"), " ")
+    assert refused.value.message == "请填写“地块”。"

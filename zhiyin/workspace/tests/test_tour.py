@@ -1,7 +1,9 @@
 """A browser tour: each role, on a 360-px phone and a 1280-px screen, opens every page of
-its menu. No page scrolls sideways, body text is at least 16 px, every control and every
-link that stands on its own is at least 44 px high, and a Chinese page shows no English.
-Screenshots go to test-artifacts/ (tour-ROLE-WIDTH-PAGE.png)."""
+its menu, and on the phone once more in the large-type mode (长辈版). No page scrolls
+sideways, body text is at least 16 px (20 px in 长辈版), every control and every link that
+stands on its own is at least 44 px high, radio buttons and checkboxes at least 24 px, and
+a Chinese page shows no English. Screenshots go to test-artifacts/
+(tour-ROLE-WIDTH[-large]-PAGE.png)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from conftest import World, client_for, screenshot
 from zhiyin.orgs.selectors import access_for
 from zhiyin.portal.tests.conftest import Services
 from zhiyin.portal.tests.scenario import day_in_the_village, personas
+from zhiyin.workspace.display import COOKIE
 from zhiyin.workspace.menu import menu_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -52,6 +55,13 @@ MEASURE = """() => {
     const h = el.getBoundingClientRect().height;
     if (h < 44) small.push(`${el.tagName.toLowerCase()} "${(el.innerText || el.value || el.name || '').trim().slice(0, 30)}" ${Math.round(h)}px`);
   }
+  for (const el of document.querySelectorAll('input[type=radio], input[type=checkbox]')) {
+    if (!visible(el)) continue;
+    const r = el.getBoundingClientRect();
+    if (r.height < 24 || r.width < 24) small.push(`${el.type} "${el.name}" ${Math.round(r.width)}x${Math.round(r.height)}px`);
+    const label = el.closest('label') || (el.id && document.querySelector(`label[for="${el.id}"]`));
+    if (label && visible(label) && label.getBoundingClientRect().height < 44) small.push(`label of ${el.type} "${el.name}" ${Math.round(label.getBoundingClientRect().height)}px`);
+  }
   return {
     scrollWidth: document.documentElement.scrollWidth,
     width: window.innerWidth,
@@ -73,10 +83,11 @@ def _visit(page: Page, url: str) -> dict[str, Any]:
     return dict(page.evaluate(MEASURE))
 
 
-@pytest.mark.parametrize("width", [360, 1280])
+@pytest.mark.parametrize(("width", "large"), [(360, False), (1280, False), (360, True)])
 def test_every_role_tours_its_menu(
-    world: World, services: Services, live_server: Any, browser: Browser, width: int
+    world: World, services: Services, live_server: Any, browser: Browser, width: int, large: bool
 ) -> None:
+    least_text = 20 if large else 16
     day_in_the_village(world, services)
     problems: list[str] = []
     for role, person in personas(world).items():
@@ -88,21 +99,23 @@ def test_every_role_tours_its_menu(
         )
         session = client_for(person).cookies["sessionid"].value
         context.add_cookies([{"name": "sessionid", "value": session, "url": str(live_server)}])
+        if large:
+            context.add_cookies([{"name": COOKIE, "value": "1", "url": str(live_server)}])
         page = context.new_page()
         for entry in menu_for(access_for(person)):
             if entry.key in NOT_TOURED:
                 continue
             found = _visit(page, f"{live_server}{entry.url}")
-            where = f"{role}@{width} {entry.url}"
+            where = f"{role}@{width}{' 长辈版' if large else ''} {entry.url}"
             if found["scrollWidth"] > found["width"]:
                 problems.append(f"{where}: scrolls sideways ({found['scrollWidth']}px)")
-            if found["bodyPx"] < 16:
+            if found["bodyPx"] < least_text:
                 problems.append(f"{where}: body text {found['bodyPx']}px")
             if found["small"]:
                 problems.append(f"{where}: small tap targets {found['small'][:5]}")
             english = _english(found["text"])
             if english:
                 problems.append(f"{where}: English {english[:8]}")
-            screenshot(page, f"tour-{role}-{width}-{entry.key}")
+            screenshot(page, f"tour-{role}-{width}{'-large' if large else ''}-{entry.key}")
         context.close()
     assert not problems, "\n".join(problems)
