@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "zhiyin.accounts",
     "zhiyin.workspace",
     "zhiyin.province",
+    "zhiyin.backup",
 ]
 
 MIDDLEWARE = [
