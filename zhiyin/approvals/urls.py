@@ -19,6 +19,11 @@ urlpatterns = [
         name="seal_request_document",
     ),
     path(
+        "<int:pk>/documents/<int:document_pk>/pages/<int:page>.png",
+        views.document_page,
+        name="seal_request_document_page",
+    ),
+    path(
         "<int:pk>/attachments/<int:attachment_pk>/",
         views.attachment_download,
         name="seal_request_attachment",

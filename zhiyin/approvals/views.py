@@ -8,7 +8,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotModified,
+)
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,6 +24,7 @@ from django.views.decorators.http import require_POST
 from zhiyin.approvals.forms import DecisionForm, SealRequestForm, WithdrawForm
 from zhiyin.approvals.hooks import physical_stamping_url, request_panels
 from zhiyin.approvals.models import SealRequest
+from zhiyin.approvals.pages import document_pages, documents_shown
 from zhiyin.approvals.selectors import (
     approved_for_custodian,
     attachment_get_for,
@@ -43,6 +50,7 @@ from zhiyin.approvals.services import (
 )
 from zhiyin.catalog.selectors import matters_for
 from zhiyin.core.errors import RuleViolation
+from zhiyin.core.pageimages import READING_WIDTH_PX, pdf_page_png
 from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.models import Person, Role
 from zhiyin.orgs.privacy import official_names_hidden
@@ -214,6 +222,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 unviewed_documents(request=seal_request, person=person).values_list("pk", flat=True)
             ),
             "documents": seal_request.documents.all(),
+            "shown": documents_shown(seal_request.documents.all()),
             "attachments": seal_request.attachments.all(),
             "is_applicant": is_applicant,
             "terminal_url": physical_stamping_url(seal_request),
@@ -311,6 +320,39 @@ def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpRe
         filename=document.original_name,
         as_attachment=False,
     )
+
+
+@login_required
+def document_page(request: HttpRequest, pk: int, document_pk: int, page: int) -> HttpResponse:
+    """One page of a PDF document as an image, scoped exactly like the document.
+
+    Serving the last page records that the person viewed the document: the pages are
+    shown one below the other and loaded as they scroll into view, so the last one
+    arrives when the person has scrolled through the whole document. The answer is
+    revalidated on every view (``no-cache`` with an ETag) so a repeat visit is
+    recorded too, without sending the image again.
+    """
+    person = request_person(request)
+    document = document_get_for(access=request_access(request), request_pk=pk, pk=document_pk)
+    if document.content_type != "application/pdf":
+        raise Http404
+    try:
+        pages = document_pages(document)
+        png = pdf_page_png(
+            sha256=document.sha256, read=document.read_bytes, page=page, width_px=READING_WIDTH_PX
+        )
+    except RuleViolation as exc:
+        raise Http404(exc.message) from exc
+    if page == len(pages) - 1 and document.superseded_at is None:
+        document_view_record(document=document, by=person)
+    etag = f'"{document.sha256[:32]}-{READING_WIDTH_PX}-{page}"'
+    if request.headers.get("If-None-Match") == etag:
+        response: HttpResponse = HttpResponseNotModified()
+    else:
+        response = HttpResponse(png, content_type="image/png")
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @login_required

@@ -167,6 +167,11 @@ ROUTES: dict[str, Row] = {
         "/requests/{request}/documents/{document}/",
         "302 200 200 200 200 200 200 200 404 404 404 404 404",
     ),
+    "seal_request_document_page": Row(
+        "GET",
+        "/requests/{request}/documents/{document}/pages/0.png",
+        "302 200 200 200 200 200 200 200 404 404 404 404 404",
+    ),
     "seal_request_attachment": Row(
         "GET",
         "/requests/{request}/attachments/{attachment}/",

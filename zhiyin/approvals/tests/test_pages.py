@@ -128,14 +128,19 @@ def test_a_clerk_leader_secretary_and_custodian_take_a_request_through_the_pages
     clerk.post(reverse("seal_request_submit", args=[request.pk]))
     assert SealRequest.objects.get(pk=request.pk).status == RequestStatus.SUBMITTED
 
-    document_url = _pages(request)[1]
+    detail_url, document_url = _pages(request)
+    page_url = reverse(
+        "seal_request_document_page", args=[request.pk, request.documents.get().pk, 0]
+    )
     for person in (world.sn_leader1, world.sn_secretary):
         client = client_for(person)
         inbox = client.get(reverse("inbox")).content.decode()
-        assert request.number in inbox and document_url in inbox
-        opened = client.get(document_url)  # tap 1: open the document
-        assert opened.status_code == 200 and opened["Content-Type"] == "application/pdf"
-        assert opened.getvalue().startswith(b"%PDF-")
+        assert request.number in inbox and f"{detail_url}#documents" in inbox
+        detail = client.get(detail_url).content.decode()  # tap 1: the request page
+        assert page_url in detail and document_url in detail
+        shown = client.get(page_url)  # the page image the phone loads inline
+        assert shown.status_code == 200 and shown["Content-Type"] == "image/png"
+        assert shown.content.startswith(b"\x89PNG")
         response = client.post(  # tap 2: approve from the inbox
             reverse("seal_request_decide", args=[request.pk]),
             {"decision": "approve", "back": "inbox"},
