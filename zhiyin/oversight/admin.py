@@ -16,7 +16,7 @@ from zhiyin.orgs.admin import site
 from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.models import Role
 from zhiyin.oversight.models import WarningRule, WarningRuleVersion
-from zhiyin.oversight.services import _parameters_check, warning_rule_update
+from zhiyin.oversight.services import warning_rule_parameters_check, warning_rule_update
 
 
 def _district_admin(request: HttpRequest) -> bool:
@@ -33,7 +33,7 @@ class WarningRuleForm(forms.ModelForm):  # type: ignore[type-arg]  # WarningRule
     def clean_parameters(self) -> Any:
         value = self.cleaned_data.get("parameters")
         try:
-            return _parameters_check(self.instance.code, value)
+            return warning_rule_parameters_check(self.instance.code, value)
         except RuleViolation as exc:
             raise forms.ValidationError(exc.message) from exc
 

@@ -25,6 +25,7 @@ Who sees warnings:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.apps import apps
@@ -33,7 +34,7 @@ from django.http import Http404
 
 from zhiyin.audit.models import AuditEvent
 from zhiyin.audit.selectors import audit_event_get, audit_events_for
-from zhiyin.orgs.models import District, Person, Role, Village
+from zhiyin.orgs.models import District, Person, Role, RoleGrant, Village
 from zhiyin.orgs.selectors import Access
 from zhiyin.oversight.models import Warning, WarningRule, WarningState
 
@@ -243,3 +244,58 @@ def rules_all() -> QuerySet[WarningRule]:
 
 def warnings_of_request(*, access: Access, request_id: int) -> QuerySet[Warning]:
     return warnings_for(access=access).filter(request_id=request_id).select_related("rule")
+
+
+def warning_rules_enabled(codes: Sequence[str]) -> list[WarningRule]:
+    """The enabled rules among `codes`, by code (not scoped: rules are district-wide settings)."""
+    return list(WarningRule.objects.filter(code__in=codes, enabled=True).order_by("code"))
+
+
+def _grants(person: Person) -> list[RoleGrant]:
+    """The person's active grants, read fresh (never a cached `Access`)."""
+    return list(RoleGrant.objects.active().filter(person=person))
+
+
+def is_village_secretary(person: Person, village_id: int) -> bool:
+    """Whether `person` holds an active village-wide secretary grant for the village."""
+    return any(
+        g.role == Role.SECRETARY and g.village_id == village_id and g.group_id is None
+        for g in _grants(person)
+    )
+
+
+def inspects(person: Person, warning: Warning) -> bool:
+    """An inspector whose grant covers the warning's village (district or village)."""
+    return any(
+        g.role == Role.INSPECTOR
+        and (
+            g.village_id == warning.village_id
+            or (
+                g.village_id is None
+                and g.bureau_id is None
+                and g.district_id == warning.district_id
+            )
+        )
+        for g in _grants(person)
+    )
+
+
+def is_senior_inspector(person: Person, warning: Warning) -> bool:
+    """A district-wide inspector of the warning's district (纪委 at district level)."""
+    return any(
+        g.role == Role.INSPECTOR
+        and g.village_id is None
+        and g.bureau_id is None
+        and g.district_id == warning.district_id
+        for g in _grants(person)
+    )
+
+
+def village_secretaries(village_id: int) -> list[Person]:
+    """The active secretaries of a village (village-wide grants only): whom warnings tell."""
+    ids = (
+        RoleGrant.objects.active()
+        .filter(role=Role.SECRETARY, village_id=village_id, group__isnull=True)
+        .values("person_id")
+    )
+    return list(Person.objects.filter(pk__in=ids, is_active=True))

@@ -32,7 +32,10 @@ from zhiyin.oversight.models import (
 )
 from zhiyin.oversight.selectors import (
     WarningFilter,
+    inspects,
     is_inspector,
+    is_senior_inspector,
+    is_village_secretary,
     oversight_villages_for,
     rules_all,
     sees_warnings,
@@ -42,9 +45,6 @@ from zhiyin.oversight.selectors import (
     warnings_for,
 )
 from zhiyin.oversight.services import (
-    inspects,
-    is_senior_inspector,
-    is_village_secretary,
     warning_close,
     warning_dismiss_decide,
     warning_dismiss_request,

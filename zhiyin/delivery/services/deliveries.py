@@ -1,22 +1,13 @@
-"""Every write of `delivery`: `notify` (the one way a domain service tells a person
-something), preferences, bureau endpoints, deliveries, receipts and replays.
-
-Called inside the transaction of the change they report, so nobody is told about a
-decision that was rolled back; what leaves the building goes through the outbox
-(`zhiyin.delivery.outbox`), sent by a worker after commit.
-"""
+"""Deliveries to bureaus: recorded with one outbox message per subscribing endpoint in
+the domain's transaction, receipts (inbox signature or signed acknowledgement), replays,
+downloads on the record, and time-limited signed links to a delivered document."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
-import secrets
-from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 from uuid import uuid4
 
@@ -26,244 +17,33 @@ from django.core.signing import BadSignature, TimestampSigner
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from standardwebhooks.webhooks import (
-    EmptyWebhookSecretError,
     Webhook,
     WebhookVerificationError,
 )
 
 from zhiyin.audit.services import audit_record, audit_sensitive_read
-from zhiyin.core.actors import Actor, Recipient
+from zhiyin.core.actors import Actor
 from zhiyin.core.errors import RuleViolation
-from zhiyin.delivery.channels import NotificationChannel, preference_for
 from zhiyin.delivery.models import (
     BureauEndpoint,
     Channel,
     Delivery,
     DeliveryReceipt,
     DeliveryStatus,
-    Notification,
-    NotificationPreference,
     OutboxMessage,
     OutboxStatus,
     ReceiptVia,
 )
-from zhiyin.delivery.transport import target_resolve
-from zhiyin.orgs.models import Bureau, Role, RoleGrant
+from zhiyin.delivery.services.endpoints import event_types_clean, is_district_admin
+from zhiyin.orgs.models import Bureau, Role
 
 logger = logging.getLogger(__name__)
 
+
 #: The event a bureau receives when a seal request's document has been sealed.
 EVENT_DOCUMENT_SEALED = "seal_request.sealed"
-
-_DEFAULT_CHANNELS = ("zhiyin.delivery.channels.InAppChannel",)
-
-
-@cache
-def _channels(paths: tuple[str, ...]) -> tuple[NotificationChannel, ...]:
-    return tuple(import_string(path)() for path in paths)
-
-
-def notification_channels() -> tuple[NotificationChannel, ...]:
-    paths = tuple(getattr(settings, "NOTIFICATION_CHANNELS", _DEFAULT_CHANNELS))
-    return _channels(paths)
-
-
-def notify(*, person: Recipient, text: str, link: str = "", event: str = "") -> None:
-    """Send `text` to `person` on every configured channel."""
-    if not connection.in_atomic_block:
-        raise RuntimeError("notify must run inside the transaction of the change it reports")
-    preference = preference_for(person)
-    for channel in notification_channels():
-        channel.send(person=person, text=text, link=link, event=event, preference=preference)
-
-
-@transaction.atomic
-def notification_mark_read(*, person: Recipient, pk: int | None = None) -> int:
-    """Mark one (or, with no pk, every) unread notification of `person` read."""
-    unread = Notification.objects.filter(person_id=person.id, read_at__isnull=True)
-    if pk is not None:
-        unread = unread.filter(pk=pk)
-    return unread.update(read_at=timezone.now())
-
-
-def notifications_close(
-    *,
-    link: str,
-    events: Collection[str],
-    person_id: int | None = None,
-    exclude_person_id: int | None = None,
-) -> int:
-    """Mark read the unread 待办 notices (`events`) that point at `link`: the work they
-    announced was done (a step decided, a request withdrawn or sealed), by whoever did it.
-    The caller's transaction makes the close happen exactly when the change commits."""
-    notices = Notification.objects.filter(link=link, event__in=list(events), read_at__isnull=True)
-    if person_id is not None:
-        notices = notices.filter(person_id=person_id)
-    if exclude_person_id is not None:
-        notices = notices.exclude(person_id=exclude_person_id)
-    return notices.update(read_at=timezone.now())
-
-
-# --- Preferences ----------------------------------------------------------------------
-
-
-@transaction.atomic
-def notification_preference_set(
-    *, person: Recipient, email: bool, sms: bool, staff_platform: bool
-) -> NotificationPreference:
-    """Switch a person's outside channels on or off (in-app always stays on)."""
-    pref, _created = NotificationPreference.objects.select_for_update().get_or_create(
-        person_id=person.id
-    )
-    before = {"email": pref.email, "sms": pref.sms, "staff_platform": pref.staff_platform}
-    pref.email, pref.sms, pref.staff_platform = email, sms, staff_platform
-    pref.save()
-    audit_record(
-        actor=person,
-        action="notification_preference.set",
-        target=pref,
-        before=before,
-        after={"email": email, "sms": sms, "staff_platform": staff_platform},
-    )
-    return pref
-
-
-# --- Bureau endpoints -----------------------------------------------------------------
-
-
-def endpoint_secret_generate() -> str:
-    """A Standard Webhooks secret: `whsec_` + base64 of 24 random bytes."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-
-
-def _district_admin(by: Actor | None, bureau: Bureau) -> bool:
-    if by is None:
-        return True  # the system itself: management commands, the demo loader
-    return (
-        RoleGrant.objects.active()
-        .filter(
-            person_id=by.id,
-            role=Role.ADMIN,
-            district_id=bureau.district_id,
-            village__isnull=True,
-            bureau__isnull=True,
-        )
-        .exists()
-    )
-
-
-def _event_types_clean(event_types: Sequence[str]) -> list[str]:
-    cleaned = sorted({e.strip() for e in event_types if e.strip()})
-    for e in cleaned:
-        if len(e) > 60 or not all(c.isalnum() or c in "._-" for c in e):
-            raise RuleViolation(_("事件名称只能包含字母、数字和 . _ -：%(event)s") % {"event": e})
-    return cleaned
-
-
-def _endpoint_data(endpoint: BureauEndpoint) -> dict[str, Any]:
-    return {
-        "bureau": endpoint.bureau_id,
-        "url": endpoint.url,
-        "event_types": endpoint.event_types,
-        "active": endpoint.active,
-        "inline_pdf": endpoint.inline_pdf,
-        "allow_private": endpoint.allow_private,
-    }
-
-
-@transaction.atomic
-def endpoint_register(
-    *,
-    bureau: Bureau,
-    url: str,
-    by: Actor | None,
-    event_types: Sequence[str] = (),
-    inline_pdf: bool = False,
-    allow_private: bool = False,
-    description: str = "",
-    secret: str = "",
-) -> BureauEndpoint:
-    """A district admin registers a bureau's receiving URL. The URL must resolve to public
-    addresses unless `allow_private` (district admins only). Returns the endpoint, whose
-    `secret` is shown once to hand to the bureau."""
-    if not _district_admin(by, bureau):
-        raise RuleViolation(_("只有区系统管理员可以登记职能部门接收地址。"))
-    url = url.strip()
-    if len(url) > 500:
-        raise RuleViolation(_("接收地址太长（最多 500 个字符）。"))
-    target_resolve(url, allow_private=allow_private)
-    if secret:
-        try:
-            Webhook(secret)
-        except (ValueError, binascii.Error, EmptyWebhookSecretError) as exc:
-            raise RuleViolation(_("签名密钥必须是 whsec_ 开头的 base64 字符串。")) from exc
-    endpoint = BureauEndpoint.objects.create(
-        bureau=bureau,
-        url=url,
-        secret=secret or endpoint_secret_generate(),
-        event_types=_event_types_clean(event_types),
-        inline_pdf=inline_pdf,
-        allow_private=allow_private,
-        description=description.strip()[:200],
-    )
-    audit_record(
-        actor=by,
-        action="bureau_endpoint.register",
-        target=endpoint,
-        after=_endpoint_data(endpoint),
-        scope=bureau.name,
-    )
-    return endpoint
-
-
-@transaction.atomic
-def endpoint_update(
-    *,
-    endpoint: BureauEndpoint,
-    by: Actor | None,
-    url: str | None = None,
-    event_types: Sequence[str] | None = None,
-    active: bool | None = None,
-    inline_pdf: bool | None = None,
-    allow_private: bool | None = None,
-) -> BureauEndpoint:
-    """Change an endpoint; re-enabling it clears its failure record."""
-    endpoint = BureauEndpoint.objects.select_for_update().get(pk=endpoint.pk)
-    if not _district_admin(by, endpoint.bureau):
-        raise RuleViolation(_("只有区系统管理员可以修改职能部门接收地址。"))
-    before = _endpoint_data(endpoint)
-    if url is not None:
-        endpoint.url = url.strip()
-    if allow_private is not None:
-        endpoint.allow_private = allow_private
-    if url is not None or allow_private is not None:
-        target_resolve(endpoint.url, allow_private=endpoint.allow_private)
-    if event_types is not None:
-        endpoint.event_types = _event_types_clean(event_types)
-    if inline_pdf is not None:
-        endpoint.inline_pdf = inline_pdf
-    if active is not None:
-        if active and not endpoint.active:
-            endpoint.failing_since = None
-            endpoint.disabled_at = None
-            endpoint.disabled_reason = ""
-        endpoint.active = active
-    endpoint.save()
-    audit_record(
-        actor=by,
-        action="bureau_endpoint.update",
-        target=endpoint,
-        before=before,
-        after=_endpoint_data(endpoint),
-        scope=endpoint.bureau.name,
-    )
-    return endpoint
-
-
-# --- Deliveries -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -306,7 +86,7 @@ def delivery_create(
     district's), where the delivery's event goes with the decision's."""
     if not connection.in_atomic_block:
         raise RuntimeError("delivery_create must run inside the transaction of the change")
-    _event_types_clean([event_type])
+    event_types_clean([event_type])
     try:
         json.dumps(payload)
     except (TypeError, ValueError) as exc:
@@ -490,7 +270,7 @@ def delivery_replay(*, delivery: Delivery, by: Actor | None) -> int:
     """Send a failed (or any) delivery again to every endpoint it was meant for, with the
     same webhook-id; returns how many outbox messages were re-armed."""
     delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
-    if by is not None and not _district_admin(by, delivery.bureau):
+    if by is not None and not is_district_admin(by, delivery.bureau):
         raise RuleViolation(_("只有区系统管理员可以重新推送。"))
     now = timezone.now()
     rearmed = OutboxMessage.objects.filter(
@@ -546,8 +326,6 @@ def delivery_download_record(*, delivery: Delivery, by: Actor | None, via: str) 
         detail={"via": via, "sha256": delivery.document_sha256},
     )
 
-
-# --- Signed download links ------------------------------------------------------------
 
 _LINK_SALT = "zhiyin.delivery.document"
 
