@@ -85,6 +85,13 @@ class LeafTree(BaseMerkleTree):  # type: ignore[misc]  # pymerkle ships no type 
                 return row[offset >> height]
         return bytes(super()._get_subroot_uncached(offset, width))
 
+    def append_event_digests(self, digests: Iterable[bytes]) -> None:
+        """Bulk append of events' hashes as raw digests (the verifier has them so)."""
+        sha256 = hashlib.sha256
+        leaves = [sha256(b"\x00" + digest).digest() for digest in digests]
+        with self.lock:
+            self._extend(leaves)
+
     def append_event_hashes(self, hashes_hex: Iterable[str]) -> None:
         """Bulk append without one locked library call per leaf."""
         digests = [leaf_hash(h) for h in hashes_hex]

@@ -17,10 +17,10 @@ problem found is reported with its sequence number and one of these kinds:
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from json.encoder import encode_basestring
 
 from django.db import connection
 
@@ -105,88 +105,103 @@ def _link_problem(log: str, seq: int, prev_hash: str) -> Problem:
     return Problem(seq, MISSING, f"它链接的前一条记录不存在：第 {seq - 1} 号之前有记录被删除或改写")
 
 
-#: The canonical text's keys in their sorted order (a district log's events add `log`).
-_NUMBERS = ("seq", "actor_id")
-
-
-def _formatter(with_log: bool) -> tuple[tuple[str, ...], Callable[..., str]]:
-    """The text fields in fetch order, and `canonical_json` of the hashed fields as one
-    format string over (texts..., seq, actor_id): every stored value is a string, an
-    integer or NULL, so each is written as JSON by itself (strings escaped by the json
-    module's own C escaper) and the keys never need sorting again."""
-    names = sorted((*HASHED_FIELDS, "log") if with_log else HASHED_FIELDS)
-    texts = tuple(name for name in names if name not in _NUMBERS)
-    order = (*texts, *_NUMBERS)
-    template = "{{" + ",".join(f'"{name}":{{{order.index(name)}}}' for name in names) + "}}"
-    return texts, template.format
-
-
 _CHUNK = 10_000
 
 
-def _event_rows(log: str = "") -> Iterator[tuple[int, str, str, str]]:
-    """(seq, canonical text, prev_hash, hash) of every event of `log` in order, streamed
-    in chunks straight from the cursor: no model objects, no per-row dicts.
+def _hash_input_sql(with_log: bool) -> str:
+    """SQL giving, per event, the exact bytes its hash was made from:
+    ``prev_hash + "\n" + canonical_json(hashed fields)``, UTF-8.
 
-    The canonical text is exactly what `canonical_text_of` gives (a test compares them).
-    SQLite stores `created_at` as `str(datetime)` in UTC, so its ISO form is that text
-    with a `T` and `+00:00`, made in SQL; PostgreSQL hands out aware UTC datetimes.
+    The canonical text is assembled by the database in C instead of per row in Python:
+    every stored value is a string, an integer or NULL, so each is written as JSON by
+    itself — strings quoted by the database's JSON quoting (SQLite's ``json_quote`` and
+    PostgreSQL's ``to_json`` escape exactly as Python's ``json`` module does with
+    ``ensure_ascii=False``; a test checks every code point) — and the keys are already in
+    sorted order. ``created_at`` becomes ``datetime.isoformat()`` in UTC: SQLite stores
+    ``str(datetime)`` in UTC (a ``T`` for the space, ``+00:00`` added), PostgreSQL's
+    timestamp is formatted, the fraction of a second only when there is one.
     """
     quote = connection.ops.quote_name
     sqlite = connection.vendor == "sqlite"
-    names, fmt = _formatter(bool(log))
+    names = sorted((*HASHED_FIELDS, "log") if with_log else HASHED_FIELDS)
 
-    def column(name: str) -> str:
-        if name == "created_at" and sqlite:
-            return f"replace({quote(name)}, ' ', 'T') || '+00:00'"
+    def value(name: str) -> str:
+        column = quote(name)
+        if name == "seq":
+            return f"CAST({column} AS TEXT)"
         if name == "actor_id":
-            return f"COALESCE(CAST({quote(name)} AS TEXT), 'null')"
-        return quote(name)
+            return f"COALESCE(CAST({column} AS TEXT), 'null')"
+        if name == "created_at":
+            if sqlite:
+                return f"json_quote(replace({column}, ' ', 'T') || '+00:00')"
+            utc = f"({column} AT TIME ZONE 'UTC')"
+            return (
+                f"'\"' || to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+                f"CASE WHEN date_trunc('second', {column}) = {column} THEN '' "
+                f"ELSE to_char({utc}, '.US') END || '+00:00\"'"
+            )
+        return f"json_quote({column})" if sqlite else f"to_json({column})::text"
 
+    parts = [f"'{{\"{names[0]}\":' || {value(names[0])}"]
+    parts.extend(f"',\"{name}\":' || {value(name)}" for name in names[1:])
+    text = f"{quote('prev_hash')} || {'char(10)' if sqlite else 'chr(10)'} || " + (
+        " || ".join(parts) + " || '}'"
+    )
+    return f"CAST({text} AS BLOB)" if sqlite else f"convert_to({text}, 'UTF8')"
+
+
+def _event_chunks(log: str = "") -> Iterator[list[tuple[int, str, str, bytes]]]:
+    """(seq, prev_hash, hash, hash input bytes) of every event of `log` in order, in
+    chunks straight from a streaming cursor (server-side on PostgreSQL): no model objects,
+    no per-row Python work beyond what the database driver does."""
+    quote = connection.ops.quote_name
     table = quote(AuditEvent._meta.db_table)
     sql = (
-        f"SELECT {', '.join(column(name) for name in (*names, *_NUMBERS))}, prev_hash, hash "  # noqa: S608  # no user input
-        f"FROM {table} WHERE log = %s ORDER BY seq"
+        f"SELECT {quote('seq')}, {quote('prev_hash')}, {quote('hash')}, "  # noqa: S608  # no user input
+        f"{_hash_input_sql(bool(log))} FROM {table} WHERE {quote('log')} = %s ORDER BY {quote('seq')}"
     )
-    texts, created_at = len(names), names.index("created_at")
-    escape = encode_basestring
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, [log])
         while rows := cursor.fetchmany(_CHUNK):
-            if sqlite:
-                for row in rows:
-                    yield (
-                        row[texts],
-                        fmt(*map(escape, row[:texts]), *row[texts : texts + 2]),
-                        row[-2],
-                        row[-1],
-                    )
-            else:
-                for row in rows:
-                    values = list(row[:texts])
-                    values[created_at] = values[created_at].isoformat()
-                    yield (
-                        row[texts],
-                        fmt(*map(escape, values), *row[texts : texts + 2]),
-                        row[-2],
-                        row[-1],
-                    )
+            yield rows
+
+
+def _event_rows(log: str = "") -> Iterator[tuple[int, str, str, str]]:
+    """(seq, canonical text, prev_hash, hash) of every event of `log` in order, as the
+    verifier sees them (the text is exactly what `canonical_text_of` gives)."""
+    for rows in _event_chunks(log):
+        for seq, prev_hash, stored_hash, hash_input in rows:
+            text = bytes(hash_input).decode()
+            yield seq, text[len(prev_hash) + 1 :], prev_hash, stored_hash
 
 
 def log_verify(*, vkey: str, log: str = "", check_triggers: bool = True) -> VerifyReport:
-    """Re-walk one log (a district's, or the installation log "")."""
+    """Re-walk one log (a district's, or the installation log "").
+
+    Each chunk of events is checked in bulk — its hashes recomputed, its sequence numbers
+    and links compared as whole lists — and only a chunk with a problem is walked event
+    by event to name the first one. The cyclic garbage collector is paused meanwhile: the
+    walk makes millions of short-lived tuples and no cycles, and each collection would
+    scan them all again."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _log_verify(vkey=vkey, log=log, check_triggers=check_triggers)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _log_verify(*, vkey: str, log: str, check_triggers: bool) -> VerifyReport:
     checkpoints = list(Checkpoint.objects.filter(log=log).order_by("tree_size"))
     pending = iter(checkpoints)
     next_checkpoint = next(pending, None)
     tree = LeafTree()
     expected, prev, good_size = 1, GENESIS_HASH, 0
-    batch: list[str] = []
     sha256 = hashlib.sha256
 
-    def flush_and_check(size: int) -> Problem | None:
+    def check_up_to(size: int) -> Problem | None:
         nonlocal next_checkpoint, good_size
-        tree.append_event_hashes(batch)
-        batch.clear()
         while next_checkpoint is not None and next_checkpoint.tree_size <= size:
             problem = _check_checkpoint(next_checkpoint, tree, vkey, good_size)
             if problem is not None:
@@ -199,30 +214,45 @@ def log_verify(*, vkey: str, log: str = "", check_triggers: bool = True) -> Veri
         root = tree.root(tree.get_size()).hex() if tree.get_size() else ""
         return VerifyReport(expected - 1, len(checkpoints), root, problem)
 
-    for seq, text, prev_hash, stored_hash in _event_rows(log):
-        if seq != expected:
-            flush_and_check(expected - 1)
-            return report(Problem(expected, MISSING, f"第 {expected} 号记录不存在"))
-        if sha256(f"{prev_hash}\n{text}".encode()).hexdigest() != stored_hash:
-            flush_and_check(expected - 1)
-            if prev_hash != prev:
-                linked = _link_problem(log, seq, prev_hash)
-                if linked.kind == REORDERED:
-                    return report(linked)
-            return report(Problem(seq, CHANGED, "存储的内容与它的哈希不符：记录被篡改"))
-        if prev_hash != prev:
-            flush_and_check(expected - 1)
-            return report(_link_problem(log, seq, prev_hash))
-        batch.append(stored_hash)
-        prev, expected = stored_hash, expected + 1
-        if next_checkpoint is not None and next_checkpoint.tree_size == seq:
-            problem = flush_and_check(seq)
+    for rows in _event_chunks(log):
+        seqs, prev_hashes, stored_hashes, inputs = zip(*rows, strict=True)
+        digests = [computed.digest() for computed in map(sha256, inputs)]
+        count = len(rows)
+        if (
+            seqs == tuple(range(expected, expected + count))
+            and prev_hashes[0] == prev
+            and prev_hashes[1:] == stored_hashes[:-1]
+            and b"".join(digests).hex() == "".join(stored_hashes)
+        ):
+            tree.append_event_digests(digests)
+            expected, prev = expected + count, stored_hashes[-1]
+            problem = check_up_to(expected - 1)
             if problem is not None:
                 return report(problem)
-        elif len(batch) >= _CHUNK:
-            tree.append_event_hashes(batch)
-            batch.clear()
-    problem = flush_and_check(expected - 1)
+            continue
+        # Something is wrong in this chunk: walk it event by event to name the first.
+        for seq, prev_hash, stored_hash, digest in zip(
+            seqs, prev_hashes, stored_hashes, digests, strict=True
+        ):
+            if seq != expected:
+                check_up_to(expected - 1)
+                return report(Problem(expected, MISSING, f"第 {expected} 号记录不存在"))
+            if digest.hex() != stored_hash:
+                check_up_to(expected - 1)
+                if prev_hash != prev:
+                    linked = _link_problem(log, seq, prev_hash)
+                    if linked.kind == REORDERED:
+                        return report(linked)
+                return report(Problem(seq, CHANGED, "存储的内容与它的哈希不符：记录被篡改"))
+            if prev_hash != prev:
+                check_up_to(expected - 1)
+                return report(_link_problem(log, seq, prev_hash))
+            tree.append_event_digests([digest])
+            prev, expected = stored_hash, expected + 1
+            problem = check_up_to(seq)
+            if problem is not None:
+                return report(problem)
+    problem = check_up_to(expected - 1)
     if problem is not None:
         return report(problem)
     if next_checkpoint is not None:

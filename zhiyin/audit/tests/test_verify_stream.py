@@ -45,6 +45,20 @@ def test_it_gives_every_event_the_text_its_hash_was_made_from() -> None:
     assert log_verify(vkey=signing_key().vkey, check_triggers=False).ok
 
 
+def test_the_database_quotes_every_character_as_python_json_does() -> None:
+    """The canonical text is built by the database's JSON quoting: every code point
+    PostgreSQL can store (all but NUL) must come out as Python's `json` writes it."""
+    everything = "".join(chr(code) for code in range(1, 0x110000) if not 0xD800 <= code < 0xE000)
+    with transaction.atomic():
+        audit_record(actor=None, action="test.every_character", after={"text": everything})
+        audit_record(actor=None, action="test.controls", target_label=everything[:200])
+    for (_, text, _, _), event in zip(
+        _event_rows(), AuditEvent.objects.order_by("seq"), strict=True
+    ):
+        assert text == event_canonical_text(event)
+    assert log_verify(vkey=signing_key().vkey, check_triggers=False).ok
+
+
 def test_it_reads_a_time_with_no_fraction_of_a_second_as_it_was_hashed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
