@@ -29,6 +29,7 @@ from zhiyin.catalog.models import (
     ApprovalChain,
     ChainStep,
     Matter,
+    NegativeListAlias,
     NegativeListItem,
     OwnerLevel,
     TimeUnit,
@@ -40,6 +41,8 @@ from zhiyin.catalog.services import (
     matter_clean,
     matter_create,
     matter_update,
+    negative_list_alias_clean,
+    negative_list_alias_save,
     negative_list_item_clean,
     negative_list_item_create,
     negative_list_item_update,
@@ -360,3 +363,43 @@ class NegativeListItemAdmin(CatalogAdmin):
             negative_list_item_update(item=obj, by=request_person(request))
         else:
             negative_list_item_create(item=obj, by=request_person(request))
+
+
+class NegativeListAliasForm(forms.ModelForm):  # type: ignore[type-arg]  # django-stubs generic
+    class Meta:
+        model = NegativeListAlias
+        fields = ("district", "item", "phrase")
+
+    def _post_clean(self) -> None:
+        super()._post_clean()  # type: ignore[misc]  # stubs omit it; the instance is built there
+        if self.errors:
+            return
+        try:
+            negative_list_alias_clean(self.instance)
+        except RuleViolation as exc:
+            self.add_error(None, exc.message)
+
+
+@admin.register(NegativeListAlias, site=site)
+class NegativeListAliasAdmin(CatalogAdmin):
+    """A district's own words for negative-list items, national or its own: what its
+    residents say when they ask for them (see `catalog.own_words`)."""
+
+    form = NegativeListAliasForm
+    list_display = ("phrase", "item", "district", "created_at")
+    list_filter = ("item",)
+    search_fields = ("phrase", "item__name")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "item":
+            ids = district_admin_ids(request_access(request))
+            kwargs["queryset"] = NegativeListItem.objects.filter(
+                district__isnull=True
+            ) | NegativeListItem.objects.filter(district_id__in=ids)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        return ("district",) if obj is not None else ()
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        negative_list_alias_save(alias=obj, by=request_person(request))

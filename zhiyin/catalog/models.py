@@ -159,3 +159,39 @@ class NegativeListItem(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class NegativeListAlias(models.Model):
+    """A district's own wording for a negative-list item, national or its own: how its
+    residents ask for that certificate. A plain phrase is found as written (e.g. 开个在世
+    证明); a phrase with `+` is a cue whose parts must all appear as words, `|` between
+    alternatives (e.g. 狗|犬+上户口)."""
+
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="negative_list_aliases"
+    )
+    item = models.ForeignKey(
+        NegativeListItem,
+        on_delete=models.CASCADE,
+        related_name="district_aliases",
+        verbose_name=_("负面清单事项"),
+    )
+    phrase = models.CharField(
+        _("说法"),
+        max_length=100,
+        help_text=_("群众的原话或关键词。用“+”连接必须同时出现的词，用“|”分隔可以互换的词。"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("负面清单群众说法")
+        verbose_name_plural = _("负面清单群众说法")
+        ordering: ClassVar = ["item", "phrase"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["district", "item", "phrase"], name="negative_alias_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item.name}：{self.phrase}"

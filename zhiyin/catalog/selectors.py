@@ -11,8 +11,9 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from zhiyin.catalog.matching import pattern_build, pattern_match
-from zhiyin.catalog.models import ChainStep, Matter, NegativeListItem
+from zhiyin.catalog.matching import kept_build, pattern_build, pattern_match, words_of
+from zhiyin.catalog.models import ChainStep, Matter, NegativeListAlias, NegativeListItem
+from zhiyin.catalog.own_words import CUES, GENERIC_WORDS, KEPT, PRECEDENCE
 from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import District, Role
 from zhiyin.orgs.selectors import Access
@@ -74,11 +75,38 @@ def negative_list_for(*, district: District | None = None) -> QuerySet[NegativeL
 
 
 def negative_list_match(text: str, *, district: District | None = None) -> NegativeListItem | None:
-    """The negative-list item `text` asks for (name, alias, or name core), if any."""
-    rows = negative_list_for(district=district).values_list("pk", "name", "aliases")
-    patterns = [pattern_build(pk, name, tuple(aliases)) for pk, name, aliases in rows]
-    key = pattern_match(patterns, text)
+    """The negative-list item `text` asks for, if any: by name or alias, by its name's
+    core next to 证明, or in the residents' own words (the national items' cues and the
+    district's `NegativeListAlias` phrases). See `matching` for how they are weighed."""
+    rows = negative_list_for(district=district).values_list("pk", "name", "aliases", "district")
+    extra: dict[int, list[str]] = {}
+    kept: list[str] = list(KEPT)
+    if district is not None:
+        for item_id, phrase in NegativeListAlias.objects.filter(district=district).values_list(
+            "item_id", "phrase"
+        ):
+            extra.setdefault(item_id, []).append(phrase)
+        kept += Matter.objects.filter(district=district, is_active=True).values_list(
+            "name", flat=True
+        )
+    patterns = [
+        pattern_build(
+            pk,
+            name,
+            tuple(aliases) + tuple(sorted(extra.get(pk, ()))),
+            CUES.get(name, ()) if item_district is None else (),
+            PRECEDENCE.index(name) if name in PRECEDENCE else len(PRECEDENCE),
+        )
+        for pk, name, aliases, item_district in rows
+    ]
+    key = pattern_match(patterns, text, kept_build(tuple(sorted(kept))))
     return None if key is None else NegativeListItem.objects.get(pk=key)
+
+
+def question_words(text: str) -> list[str]:
+    """The words of a resident's question that say what it is about: two characters or
+    more and not generic (证明, 办理, 村委会…), so "开个证明" names no service at all."""
+    return [w for w in words_of(text) if len(w) > 1 and w not in GENERIC_WORDS]
 
 
 class NegativeListRefusal(RuleViolation):

@@ -7,6 +7,7 @@ at it, so a request already in flight keeps the chain version it started with.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -16,16 +17,19 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from zhiyin.audit.services import audit_record, district_log
+from zhiyin.catalog.matching import normalize
 from zhiyin.catalog.models import (
     ApprovalChain,
     ChainStep,
     Matter,
     MatterCategory,
     MatterTier,
+    NegativeListAlias,
     NegativeListItem,
     OwnerLevel,
     TimeUnit,
 )
+from zhiyin.catalog.own_words import GENERIC_WORDS
 from zhiyin.catalog.selectors import negative_list_check
 from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import District, Person, Role
@@ -383,3 +387,45 @@ def matter_allows_seal(matter: Matter, seal: Seal) -> None:
             _("事项“%(name)s”只能使用%(allowed)s的印章。")
             % {"name": matter.name, "allowed": allowed}
         )
+
+
+def negative_list_alias_clean(alias: NegativeListAlias) -> None:
+    """A phrase of 2–100 characters that says something beyond a generic word: 证明 or
+    开证明 alone would send every question to this item."""
+    alias.phrase = alias.phrase.strip()
+    if not alias.phrase or len(alias.phrase) > 100:
+        raise RuleViolation(_("说法不能为空，且不超过100个字。"))
+    parts = [normalize(p) for p in re.split(r"[+|]", alias.phrase)]
+    if any(not p for p in parts) or any(p in GENERIC_WORDS for p in parts):
+        raise RuleViolation(
+            _("“%(phrase)s”太笼统，会把别的问题也当成这一项。请写群众的原话或更具体的词。")
+            % {"phrase": alias.phrase}
+        )
+    if alias.item.district_id not in (None, alias.district_id):
+        raise RuleViolation(_("只能给全国统一清单或本区的事项添加说法。"))
+    same = NegativeListAlias.objects.filter(
+        district_id=alias.district_id, item_id=alias.item_id, phrase=alias.phrase
+    )
+    if alias.pk:
+        same = same.exclude(pk=alias.pk)
+    if same.exists():
+        raise RuleViolation(_("已有这个说法。"))
+
+
+@transaction.atomic
+def negative_list_alias_save(*, alias: NegativeListAlias, by: Person | None) -> NegativeListAlias:
+    """Add or change a district's wording for a negative-list item (district admins)."""
+    _require_catalog_admin(by, alias.district)
+    negative_list_alias_clean(alias)
+    found = NegativeListAlias.objects.filter(pk=alias.pk).first() if alias.pk else None
+    before = {"item_id": found.item_id, "phrase": found.phrase} if found else None
+    alias.save()
+    audit_record(
+        actor=by,
+        action="negative_list_alias.save",
+        target=alias,
+        before=before,
+        after={"item_id": alias.item_id, "phrase": alias.phrase},
+        log=district_log(alias.district_id),
+    )
+    return alias

@@ -143,3 +143,29 @@ def test_the_national_list_is_read_only_and_a_district_adds_its_own(catalog: Wor
     own = reverse("admin:catalog_negativelistitem_change", args=[added.pk])
     assert village_admin.get(own).status_code == 200
     assert village_admin.post(own, {"name": "y"}).status_code == 403
+
+
+def test_a_district_admin_adds_residents_words_for_a_national_item(catalog: World) -> None:
+    from zhiyin.catalog.demo import negative_list_demo_load
+    from zhiyin.catalog.models import NegativeListAlias
+    from zhiyin.catalog.selectors import negative_list_match
+
+    if not NegativeListItem.objects.exists():
+        negative_list_demo_load()
+    item = NegativeListItem.objects.get(name="健在证明", district=None)
+    url = reverse("admin:catalog_negativelistalias_add")
+    client = client_for(catalog.district_admin)
+    answer = client.post(url, {"district": catalog.district.pk, "item": item.pk, "phrase": "证明"})
+    assert answer.status_code == 200 and "太笼统" in answer.content.decode()
+    answer = client.post(
+        url, {"district": catalog.district.pk, "item": item.pk, "phrase": "阿公+还硬朗"}
+    )
+    assert answer.status_code == 302
+    assert NegativeListAlias.objects.get().phrase == "阿公+还硬朗"
+    found = negative_list_match("证明阿公还硬朗", district=catalog.district)
+    assert found == item
+    assert client_for(catalog.sn_admin).get(url).status_code == 403
+    listing = client_for(catalog.sn_admin).get(
+        reverse("admin:catalog_negativelistalias_changelist")
+    )
+    assert listing.status_code == 200 and "阿公+还硬朗" in listing.content.decode()

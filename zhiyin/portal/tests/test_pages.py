@@ -96,6 +96,34 @@ def test_the_ask_page_explains_a_negative_list_certificate(
     assert "村里不再开具" in text and "派出所" in text
 
 
+@pytest.mark.parametrize(
+    ("need", "item", "where"),
+    [
+        ("证明我妈还活着", "健在证明", "刷脸认证"),
+        ("我家的狗要登记", "居民养犬证明", "养犬登记机关"),
+        ("我身份证丢了", "证件遗失证明", "原发证机关"),
+        ("证明我还没结婚", "婚姻状况证明", "婚姻登记机关"),
+    ],
+)
+def test_the_ask_page_understands_residents_own_words(
+    world: World, services: Services, need: str, item: str, where: str
+) -> None:
+    text = client_for(world.sn_resident).get("/portal/ask/", {"need": need}).content.decode()
+    assert f"“{item}”村里不再开具" in text and where in text
+    assert "没有找到对应的网上服务" not in text
+
+
+def test_a_generic_word_does_not_steer_to_a_service(world: World, services: Services) -> None:
+    client = client_for(world.sn_resident)
+    for need in ("证明", "我要开个证明"):
+        text = client.get("/portal/ask/", {"need": need}).content.decode()
+        assert "/portal/services/residence-certificate/" not in text and "村里不再开具" not in text
+    text = client.get("/portal/ask/", {"need": "我想开居住证明"}).content.decode()
+    assert "/portal/services/residence-certificate/" in text and "村里不再开具" not in text
+    text = client.get("/portal/ask/", {"need": "瓜菜补贴怎么申请"}).content.decode()
+    assert "冬季瓜菜种植补贴" in text
+
+
 def test_a_resident_goes_through_the_steps_and_cannot_change_fixed_fields(
     world: World, services: Services
 ) -> None:

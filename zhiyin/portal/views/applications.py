@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from zhiyin.catalog.selectors import negative_list_match
+from zhiyin.catalog.selectors import negative_list_match, question_words
 from zhiyin.core.errors import RuleViolation
 from zhiyin.lib.idcard import id_number_mask
 from zhiyin.orgs.auth import request_access, request_person
@@ -77,8 +77,9 @@ def portal_ask(request: HttpRequest) -> HttpResponse:
         context["item"] = negative_list_match(
             need, district=person.home_village.district if person.home_village else None
         )
+        words = question_words(need)
         context["matches"] = [
-            s for s in sel.services_for(person=person) if need[:2] in s.name or s.name[:2] in need
+            s for s in sel.services_for(person=person) if any(w in s.name for w in words)
         ]
     return render(request, "portal/ask.html", context)
 
