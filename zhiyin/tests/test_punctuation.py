@@ -81,11 +81,13 @@ def test_templates_use_chinese_punctuation() -> None:
 
 
 def _chinese_literal(literal: str) -> bool:
-    """A Chinese string: not a regular expression (r"…"), not English prose with Chinese
-    terms in brackets (docstrings and comments explaining a 名词)."""
+    """A Chinese string: not a regular expression (r"…", or one with [ ] | \\ ^ $ *), not
+    English prose with Chinese terms in brackets (docstrings explaining a 名词)."""
     prefix = literal[: literal.index(literal[-1])].lower()
     body = PLACEHOLDER.sub("", literal)
-    return "r" not in prefix and not re.search(r"[A-Za-z]{3,}", body.strip("\"'fbru"))
+    body = body.strip("\"'fbru")
+    looks_like_regex = re.search(r"[\[\]|\\^$*]", body)
+    return "r" not in prefix and not looks_like_regex and not re.search(r"[A-Za-z]{3,}", body)
 
 
 def test_python_strings_use_chinese_punctuation() -> None:
