@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from zhiyin.accounts.twofactor import has_second_factor, second_factor_required
+from zhiyin.core.api import error_body
 from zhiyin.orgs.auth import request_access
 from zhiyin.orgs.models import Person
 
@@ -31,7 +32,8 @@ class SecondFactorMiddleware:
             and second_factor_required(request_access(request))
         ):
             if request.path.startswith("/api/"):
-                return JsonResponse({"detail": _("请先在网页上完成两步验证。")}, status=403)
+                body = error_body("second_factor_required", _("请先在网页上完成两步验证。"))
+                return JsonResponse(body, status=403, json_dumps_params={"ensure_ascii": False})
             name = "accounts_second_factor" if has_second_factor(user) else "accounts_enrol"
             return redirect(f"{reverse(name)}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

@@ -2,22 +2,29 @@
 
 Authentication: `Authorization: Bearer zy_…` with an `ApiToken` for integrations, or the
 browser session (with its CSRF token) for pages that call the API. A refusal is a 400
-with the service's Chinese message in `detail`; out of scope is 404.
+with code `refused` and the service's Chinese message; out of scope is 404 (the error
+body is `zhiyin.core.api.ErrorOut`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import FileResponse, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import File, Form, Router, Schema, Status, UploadedFile
-from ninja.errors import HttpError
+from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 from ninja.security import django_auth
 
-from zhiyin.approvals.models import ApprovalStep, SealRequest
+from zhiyin.approvals.files import JPEG, PDF, PNG
+from zhiyin.approvals.models import (
+    ApprovalStep,
+    Decision,
+    RequestStatus,
+    SealRequest,
+    StepStatus,
+)
 from zhiyin.approvals.selectors import (
     document_get_for,
     inbox_for,
@@ -35,9 +42,9 @@ from zhiyin.approvals.services import (
     seal_request_withdraw,
 )
 from zhiyin.catalog.selectors import matter_get_for
-from zhiyin.core.errors import RuleViolation
+from zhiyin.core.api import AUTHENTICATED, ApiError, Id, OneOf, answers, binary_answer
 from zhiyin.orgs.auth import ApiTokenAuth
-from zhiyin.orgs.models import Person, VillageGroup
+from zhiyin.orgs.models import Person, Role, VillageGroup
 from zhiyin.orgs.selectors import access_for, residents_for
 from zhiyin.seals.selectors import seal_get_for
 
@@ -52,15 +59,21 @@ def _person(request: HttpRequest) -> Person:
     return person
 
 
+#: Any refusal a call on one request may meet: a rule (400), out of scope (404).
+_ON_REQUEST = (*AUTHENTICATED, 400, 404)
+
+
 class StepOut(Schema):
+    """One step of a request's approval chain, as decided or still waiting."""
+
     round: int
     position: int
     name: str
-    role: str
-    status: str
+    role: Annotated[str, OneOf(Role)]
+    status: Annotated[str, OneOf(StepStatus)]
     deadline: datetime | None
     decided_at: datetime | None
-    decision: str
+    decision: Annotated[str, OneOf(Decision, blank=True)]
     decided_by: str | None
     comment: str
     duration_seconds: float | None
@@ -83,6 +96,8 @@ class StepOut(Schema):
 
 
 class DocumentOut(Schema):
+    """A document to be sealed; `current` is false once a newer version replaced it."""
+
     id: int
     name: str
     sha256: str
@@ -92,9 +107,11 @@ class DocumentOut(Schema):
 
 
 class RequestOut(Schema):
+    """A seal request (用印申请) in the caller's scope."""
+
     id: int
     number: str
-    status: str
+    status: Annotated[str, OneOf(RequestStatus)]
     village: str
     matter_code: str
     matter_name: str
@@ -137,27 +154,27 @@ class InboxItemOut(Schema):
 
 
 class RequestIn(Schema):
-    village_id: int | None = None
-    matter_id: int
-    seal_id: int
-    stamp_count: int = 1
-    place_of_use: str
-    purpose: str
-    group_id: int | None = None
-    on_behalf_of_id: int | None = None
+    """A new draft; documents and attachments come as files of the same form."""
+
+    village_id: Id | None = None
+    matter_id: Id
+    seal_id: Id
+    stamp_count: int = Field(1, ge=1, le=999)
+    place_of_use: str = Field(max_length=100)
+    purpose: str = Field(max_length=500)
+    group_id: Id | None = None
+    on_behalf_of_id: Id | None = None
 
 
 class DecisionIn(Schema):
-    decision: str
-    comment: str = ""
+    """An approver's decision on the step waiting for them."""
+
+    decision: Annotated[str, OneOf(Decision)]
+    comment: str = Field("", max_length=500)
 
 
 class WithdrawIn(Schema):
-    reason: str = ""
-
-
-def _refusal(exc: RuleViolation) -> HttpError:
-    return HttpError(400, exc.message)
+    reason: str = Field("", max_length=500)
 
 
 def _detail(r: SealRequest) -> RequestDetailOut:
@@ -179,15 +196,25 @@ def _detail(r: SealRequest) -> RequestDetailOut:
     )
 
 
-@router.get("/", response=list[RequestOut], summary="我范围内的用印申请")
-def request_list(request: HttpRequest, status: str = "", limit: int = 100) -> list[RequestOut]:
+@router.get(
+    "/", response=answers({200: list[RequestOut]}, *AUTHENTICATED), summary="我范围内的用印申请"
+)
+def request_list(
+    request: HttpRequest,
+    status: Annotated[str, OneOf(RequestStatus, blank=True)] = "",
+    limit: int = 100,
+) -> list[RequestOut]:
     rows = seal_requests_for(access=access_for(_person(request))).order_by("-created_at", "-pk")
     if status:
         rows = rows.filter(status=status)
     return [RequestOut.from_request(r) for r in rows[: max(1, min(limit, 500))]]
 
 
-@router.get("/inbox", response=list[InboxItemOut], summary="待办：等待我审批的环节")
+@router.get(
+    "/inbox",
+    response=answers({200: list[InboxItemOut]}, *AUTHENTICATED),
+    summary="待办：等待我审批的环节",
+)
 def inbox(request: HttpRequest, limit: int = 100) -> list[InboxItemOut]:
     steps = inbox_for(access=access_for(_person(request)))[: max(1, min(limit, 500))]
     return [
@@ -200,7 +227,9 @@ def inbox(request: HttpRequest, limit: int = 100) -> list[InboxItemOut]:
     ]
 
 
-@router.post("/", response={201: RequestDetailOut}, summary="新建用印申请（草稿）")
+@router.post(
+    "/", response=answers({201: RequestDetailOut}, *_ON_REQUEST), summary="新建用印申请（草稿）"
+)
 def request_create(
     request: HttpRequest,
     payload: Form[RequestIn],
@@ -214,7 +243,7 @@ def request_create(
         villages.filter(pk=payload.village_id).first() if payload.village_id else villages.first()
     )
     if village is None:
-        raise HttpError(403, _("只有本村的经办人或印章管理员可以发起用印申请。"))
+        raise ApiError(403, "forbidden", _("只有本村的经办人或印章管理员可以发起用印申请。"))
     matter = matter_get_for(access=access, pk=payload.matter_id)
     seal = seal_get_for(access=access, pk=payload.seal_id)
     group = (
@@ -227,47 +256,51 @@ def request_create(
         if payload.on_behalf_of_id
         else None
     )
-    try:
-        created = seal_request_create(
-            by=person,
-            village=village,
-            matter=matter,
-            seal=seal,
-            stamp_count=payload.stamp_count,
-            place_of_use=payload.place_of_use,
-            purpose=payload.purpose,
-            group=group,
-            on_behalf_of=on_behalf_of,
-            documents=documents or [],
-            attachments=attachments or [],
-        )
-    except RuleViolation as exc:
-        raise _refusal(exc) from exc
+    created = seal_request_create(
+        by=person,
+        village=village,
+        matter=matter,
+        seal=seal,
+        stamp_count=payload.stamp_count,
+        place_of_use=payload.place_of_use,
+        purpose=payload.purpose,
+        group=group,
+        on_behalf_of=on_behalf_of,
+        documents=documents or [],
+        attachments=attachments or [],
+    )  # a RuleViolation becomes a 400 `refused` (zhiyin.api)
     return Status(201, _detail(created))
 
 
-@router.get("/{pk}", response=RequestDetailOut, summary="申请详情与审批过程")
-def request_detail(request: HttpRequest, pk: int) -> RequestDetailOut:
+@router.get(
+    "/{pk}",
+    response=answers({200: RequestDetailOut}, *AUTHENTICATED, 404),
+    summary="申请详情与审批过程",
+)
+def request_detail(request: HttpRequest, pk: Id) -> RequestDetailOut:
     return _detail(seal_request_get_for(access=access_for(_person(request)), pk=pk))
 
 
 def _act(request: HttpRequest, pk: int, call: Any) -> RequestDetailOut:
     person = _person(request)
     seal_request = seal_request_get_for(access=access_for(person), pk=pk)
-    try:
-        call(seal_request, person)
-    except RuleViolation as exc:
-        raise _refusal(exc) from exc
+    call(seal_request, person)  # a RuleViolation becomes a 400 `refused` (zhiyin.api)
     return _detail(SealRequest.objects.get(pk=seal_request.pk))
 
 
-@router.post("/{pk}/submit", response=RequestDetailOut, summary="提交审批")
-def request_submit(request: HttpRequest, pk: int) -> RequestDetailOut:
+@router.post(
+    "/{pk}/submit", response=answers({200: RequestDetailOut}, *_ON_REQUEST), summary="提交审批"
+)
+def request_submit(request: HttpRequest, pk: Id) -> RequestDetailOut:
     return _act(request, pk, lambda r, p: seal_request_submit(request=r, by=p))
 
 
-@router.post("/{pk}/decide", response=RequestDetailOut, summary="审批：同意 / 退回 / 驳回")
-def request_decide(request: HttpRequest, pk: int, payload: DecisionIn) -> RequestDetailOut:
+@router.post(
+    "/{pk}/decide",
+    response=answers({200: RequestDetailOut}, *_ON_REQUEST),
+    summary="审批：同意 / 退回 / 驳回",
+)
+def request_decide(request: HttpRequest, pk: Id, payload: DecisionIn) -> RequestDetailOut:
     return _act(
         request,
         pk,
@@ -277,20 +310,31 @@ def request_decide(request: HttpRequest, pk: int, payload: DecisionIn) -> Reques
     )
 
 
-@router.post("/{pk}/withdraw", response=RequestDetailOut, summary="撤回")
-def request_withdraw(request: HttpRequest, pk: int, payload: WithdrawIn) -> RequestDetailOut:
+@router.post(
+    "/{pk}/withdraw", response=answers({200: RequestDetailOut}, *_ON_REQUEST), summary="撤回"
+)
+def request_withdraw(request: HttpRequest, pk: Id, payload: WithdrawIn) -> RequestDetailOut:
     return _act(
         request, pk, lambda r, p: seal_request_withdraw(request=r, by=p, reason=payload.reason)
     )
 
 
-@router.post("/{pk}/remind", response=RequestDetailOut, summary="催办")
-def request_remind(request: HttpRequest, pk: int) -> RequestDetailOut:
+@router.post(
+    "/{pk}/remind", response=answers({200: RequestDetailOut}, *_ON_REQUEST), summary="催办"
+)
+def request_remind(request: HttpRequest, pk: Id) -> RequestDetailOut:
     return _act(request, pk, lambda r, p: seal_request_remind(request=r, by=p))
 
 
-@router.get("/{pk}/documents/{document_pk}", summary="查看待用印文件（记录查阅）")
-def document_download(request: HttpRequest, pk: int, document_pk: int) -> FileResponse:
+@router.get(
+    "/{pk}/documents/{document_pk}",
+    response=answers({}, *AUTHENTICATED, 404),
+    summary="查看待用印文件（记录查阅）",
+    openapi_extra={
+        "responses": {200: binary_answer("文件本身（PDF 或图片），与上传时相同。", PDF, PNG, JPEG)}
+    },
+)
+def document_download(request: HttpRequest, pk: Id, document_pk: Id) -> FileResponse:
     person = _person(request)
     document = document_get_for(access=access_for(person), request_pk=pk, pk=document_pk)
     document_view_record(document=document, by=person)

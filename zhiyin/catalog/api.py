@@ -3,13 +3,22 @@ pages), and the public negative list with a text check."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
-from ninja.errors import HttpError
 from ninja.security import django_auth
 
-from zhiyin.catalog.models import Matter, NegativeListItem
+from zhiyin.catalog.models import (
+    ChainStep,
+    Matter,
+    MatterCategory,
+    MatterTier,
+    NegativeListItem,
+    OwnerLevel,
+    TimeUnit,
+)
 from zhiyin.catalog.selectors import (
     catalog_district_ids,
     matter_get_for,
@@ -17,33 +26,39 @@ from zhiyin.catalog.selectors import (
     negative_list_for,
     negative_list_match,
 )
+from zhiyin.core.api import AUTHENTICATED, ApiError, Id, OneOf, answers
 from zhiyin.orgs.auth import ApiTokenAuth
-from zhiyin.orgs.models import District, Person
+from zhiyin.orgs.models import District, Person, Role
 from zhiyin.orgs.selectors import Access, access_for
+from zhiyin.seals.models import SealKind
 
 router = Router(tags=["事项目录"])
 _staff_auth = [ApiTokenAuth(), django_auth]
 
 
-class StepOut(Schema):
+class ChainStepOut(Schema):
+    """One step of a matter's approval chain: who decides, within what time."""
+
     position: int
     name: str
-    role: str
-    scope_level: str
+    role: Annotated[str, OneOf(Role)]
+    scope_level: Annotated[str, OneOf(ChainStep._meta.get_field("scope_level").choices)]
     time_limit: int
-    time_unit: str
+    time_unit: Annotated[str, OneOf(TimeUnit)]
     approvers_needed: int
 
 
 class MatterOut(Schema):
+    """A catalog entry (用章事项)."""
+
     id: int
     code: str
     name: str
-    category: str
-    tier: str
+    category: Annotated[str, OneOf(MatterCategory)]
+    tier: Annotated[str, OneOf(MatterTier)]
     legal_basis: str
-    seal_kinds: list[str]
-    owner_levels: list[str]
+    seal_kinds: list[Annotated[str, OneOf(SealKind)]]
+    owner_levels: list[Annotated[str, OneOf(OwnerLevel)]]
     required_attachments: list[str]
     electronic_allowed: bool
     target_bureau: str | None
@@ -54,7 +69,7 @@ class MatterOut(Schema):
 class MatterDetailOut(MatterOut):
     chain_name: str
     chain_version: int
-    steps: list[StepOut]
+    steps: list[ChainStepOut]
 
 
 class NegativeItemOut(Schema):
@@ -69,7 +84,7 @@ class NegativeItemOut(Schema):
 
 class CheckIn(Schema):
     text: str = Field(max_length=500)
-    district_id: int | None = None
+    district_id: Id | None = None
 
 
 class CheckOut(Schema):
@@ -83,7 +98,7 @@ def _access(request: HttpRequest) -> Access:
         person = request.user if isinstance(request.user, Person) else None
     access = access_for(person)
     if not catalog_district_ids(access):
-        raise HttpError(403, _("事项目录只对村（社区）和区里的工作人员开放。"))
+        raise ApiError(403, "forbidden", _("事项目录只对村（社区）和区里的工作人员开放。"))
     return access
 
 
@@ -122,17 +137,19 @@ def _district(district_id: int | None) -> District | None:
         return None
     district = District.objects.filter(pk=district_id).first()
     if district is None:
-        raise HttpError(404, _("没有这个区。"))
+        raise ApiError(404, "not_found", _("没有这个区。"))
     return district
 
 
-@router.get("/matters", response=list[MatterOut], auth=_staff_auth)
+@router.get("/matters", response=answers({200: list[MatterOut]}, *AUTHENTICATED), auth=_staff_auth)
 def matter_list(request: HttpRequest, q: str = "") -> list[dict[str, object]]:
     return [_matter_out(m) for m in matters_search(access=_access(request), query=q[:50])]
 
 
-@router.get("/matters/{pk}", response=MatterDetailOut, auth=_staff_auth)
-def matter_detail(request: HttpRequest, pk: int) -> dict[str, object]:
+@router.get(
+    "/matters/{pk}", response=answers({200: MatterDetailOut}, *AUTHENTICATED, 404), auth=_staff_auth
+)
+def matter_detail(request: HttpRequest, pk: Id) -> dict[str, object]:
     matter = matter_get_for(access=_access(request), pk=pk)
     return {
         **_matter_out(matter),
@@ -142,12 +159,12 @@ def matter_detail(request: HttpRequest, pk: int) -> dict[str, object]:
     }
 
 
-@router.get("/negative-list", response=list[NegativeItemOut], auth=None)
-def negative_list(request: HttpRequest, district_id: int | None = None) -> list[dict[str, object]]:
+@router.get("/negative-list", response=answers({200: list[NegativeItemOut]}, 404, 422), auth=None)
+def negative_list(request: HttpRequest, district_id: Id | None = None) -> list[dict[str, object]]:
     return [_item_out(i) for i in negative_list_for(district=_district(district_id))]
 
 
-@router.post("/negative-list/check", response=CheckOut, auth=None)
+@router.post("/negative-list/check", response=answers({200: CheckOut}, 400, 404, 422), auth=None)
 def negative_list_check(request: HttpRequest, payload: CheckIn) -> dict[str, object]:
     item = negative_list_match(payload.text, district=_district(payload.district_id))
     return {"matched": item is not None, "item": _item_out(item) if item else None}

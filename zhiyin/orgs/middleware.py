@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext
+
+from zhiyin.core.api import error_body
 
 
 class ContentSecurityPolicyMiddleware:
@@ -32,6 +35,9 @@ class RefuseNulCharactersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if _has_nul(request):
+            if request.path.startswith("/api/"):
+                body = error_body("bad_request", gettext("请求中含有空字符（NUL），已拒绝。"))
+                return JsonResponse(body, status=400, json_dumps_params={"ensure_ascii": False})
             from zhiyin.orgs.errorpages import bad_request
 
             return bad_request(request)
@@ -45,6 +51,14 @@ def _has_nul(request: HttpRequest) -> bool:
         if "\x00" in key or any("\x00" in value for value in values):
             return True
     content_type = request.META.get("CONTENT_TYPE", "")
+    if (
+        content_type.startswith("application/json")
+        and request.method in {"POST", "PUT", "PATCH"}
+        and not request.path.startswith("/api/devices/")  # reads its body itself, capped
+    ):
+        # JSON spells NUL as an escape; a raw NUL byte is not JSON at all.
+        body = request.body
+        return b"\\u0000" in body or b"\x00" in body
     if request.method == "POST" and content_type.startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
-from ninja.errors import HttpError
 from ninja.security import django_auth
 
 from zhiyin.audit.export import event_export
@@ -20,6 +20,7 @@ from zhiyin.audit.proofs import consistency_proof, inclusion_proof
 from zhiyin.audit.selectors import checkpoint_get, checkpoint_latest, checkpoints_recent
 from zhiyin.audit.services import audit_access_denied
 from zhiyin.audit.signing import signing_key
+from zhiyin.core.api import AUTHENTICATED, ApiError, Count, answers
 from zhiyin.orgs.models import Person
 from zhiyin.orgs.selectors import Access, access_for
 from zhiyin.oversight.selectors import event_get_for, is_overseer
@@ -75,17 +76,17 @@ def _refuse(request: HttpRequest, person: Person) -> None:
     audit_access_denied(
         actor=person, path=request.path, method=request.method or "", reason="not_found"
     )
-    raise HttpError(404, "Not Found")
+    raise ApiError(404, "not_found", _("没有找到，或不在您的范围内。"))
 
 
-@router.get("/key", response=KeyOut)
+@router.get("/key", response=answers({200: KeyOut}, *AUTHENTICATED, 404))
 def key(request: HttpRequest) -> KeyOut:
     _overseer(request)
     note_key = signing_key()
     return KeyOut(vkey=note_key.vkey, origin=note_key.name)
 
 
-@router.get("/checkpoints", response=list[CheckpointOut])
+@router.get("/checkpoints", response=answers({200: list[CheckpointOut]}, *AUTHENTICATED, 404))
 def checkpoints(request: HttpRequest, log: str = "") -> list[CheckpointOut]:
     """The latest 100 checkpoints of `log` (a district's log name; default the
     installation log), newest first."""
@@ -93,18 +94,20 @@ def checkpoints(request: HttpRequest, log: str = "") -> list[CheckpointOut]:
     return [_checkpoint_out(c) for c in checkpoints_recent(log=log)]
 
 
-@router.get("/checkpoints/latest", response=CheckpointOut)
+@router.get("/checkpoints/latest", response=answers({200: CheckpointOut}, *AUTHENTICATED, 404))
 def checkpoint_latest_get(request: HttpRequest, log: str = "") -> CheckpointOut:
     _overseer(request)
     checkpoint = checkpoint_latest(log=log)
     if checkpoint is None:
-        raise HttpError(404, "Not Found")
+        raise ApiError(404, "not_found", _("这个日志还没有签名检查点。"))
     return _checkpoint_out(checkpoint)
 
 
-@router.get("/events/{seq}/inclusion", response=InclusionOut)
+@router.get(
+    "/events/{seq}/inclusion", response=answers({200: InclusionOut}, *AUTHENTICATED, 404, 409)
+)
 def event_inclusion(
-    request: HttpRequest, seq: int, tree_size: int | None = None, log: str = ""
+    request: HttpRequest, seq: Count, tree_size: Count | None = None, log: str = ""
 ) -> InclusionOut:
     """Proof that event `seq` of `log` is leaf `seq` of its log's signed tree (default:
     the latest)."""
@@ -121,7 +124,7 @@ def event_inclusion(
         _refuse(request, request.user)
         raise
     if checkpoint is None or checkpoint.tree_size < event.seq:
-        raise HttpError(409, "事件尚未被签名检查点覆盖，请在下一个检查点后再试。")
+        raise ApiError(409, "conflict", _("事件尚未被签名检查点覆盖，请在下一个检查点后再试。"))
     proof = inclusion_proof(event=event, checkpoint=checkpoint)
     return InclusionOut(
         event=event_export(event),
@@ -132,12 +135,12 @@ def event_inclusion(
     )
 
 
-@router.get("/consistency", response=ConsistencyOut)
-def consistency(request: HttpRequest, first: int, second: int, log: str = "") -> ConsistencyOut:
+@router.get("/consistency", response=answers({200: ConsistencyOut}, *AUTHENTICATED, 400, 404))
+def consistency(request: HttpRequest, first: Count, second: Count, log: str = "") -> ConsistencyOut:
     """Proof that checkpoint `second` of `log` extends its checkpoint `first` (tree sizes)."""
     _overseer(request)
     if first > second:
-        raise HttpError(400, "first 必须不大于 second。")
+        raise ApiError(400, "bad_request", _("first 必须不大于 second。"))
     older = checkpoint_get(tree_size=first, log=log)
     newer = checkpoint_get(tree_size=second, log=log)
     return ConsistencyOut(

@@ -6,13 +6,15 @@ on the document.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import File, Router, Schema
-from ninja.errors import HttpError
+from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from zhiyin.core.api import ApiError, ErrorOut, OneOf, answers
 from zhiyin.sealing.verification import (
     Verdict,
     VerdictStatus,
@@ -25,13 +27,17 @@ router = Router(tags=["verification"])
 
 
 class SealOut(Schema):
+    """One signature (seal) found in the file, with what is wrong with it."""
+
     organization: str
     signed_at: str | None
     ok: bool
     problems: list[str]
 
 
-class DocumentOut(Schema):
+class VerifiedDocumentOut(Schema):
+    """The sealed document as registered: what the printed number and code stand for."""
+
     number: str
     organization: str
     matter: str
@@ -39,11 +45,13 @@ class DocumentOut(Schema):
 
 
 class VerdictOut(Schema):
+    """The verification verdict; `status` is the machine word, `headline` the sentence."""
+
     ok: bool
-    status: str
+    status: Annotated[str, OneOf(VerdictStatus)]
     headline: str
     reasons: list[str]
-    document: DocumentOut | None
+    document: VerifiedDocumentOut | None
     seals: list[SealOut]
 
 
@@ -54,7 +62,7 @@ def _out(verdict: Verdict) -> VerdictOut:
         status=verdict.status,
         headline=verdict.headline,
         reasons=list(verdict.reasons),
-        document=DocumentOut(
+        document=VerifiedDocumentOut(
             number=document.number,
             organization=document.organization_name,
             matter=document.matter_name,
@@ -74,27 +82,29 @@ def _out(verdict: Verdict) -> VerdictOut:
     )
 
 
-@router.get("/{number}", response=VerdictOut, auth=None)
+@router.get("/{number}", response=answers({200: VerdictOut}, 422), auth=None)
 def verify_number(request: HttpRequest, number: str) -> VerdictOut:
     """Whether a sealed document has this number (details only by code or by file)."""
     return _out(document_verify_number(number=number))
 
 
-@router.get("/code/{code}", response={200: VerdictOut, 404: VerdictOut}, auth=None)
-def verify_code(request: HttpRequest, code: str) -> tuple[int, VerdictOut]:
+@router.get("/code/{code}", response={200: VerdictOut, 404: VerdictOut, 422: ErrorOut}, auth=None)
+def verify_code(request: HttpRequest, code: str) -> Status[VerdictOut]:
     """The verdict for the QR code's secret code: the document's details and checks."""
     verdict = document_verify_code(code=code)
     if verdict is None:
-        return 404, _out(Verdict(status=VerdictStatus.UNKNOWN, headline=_("这个验真地址无效。")))
-    return 200, _out(verdict)
+        return Status(
+            404, _out(Verdict(status=VerdictStatus.UNKNOWN, headline=_("这个验真地址无效。")))
+        )
+    return Status(200, _out(verdict))
 
 
-@router.post("/", response=VerdictOut, auth=None)
+@router.post("/", response=answers({200: VerdictOut}, 400, 413, 422), auth=None)
 def verify_file(
     request: HttpRequest,
     file: UploadedFile = File(...),  # type: ignore[type-arg]  # noqa: B008  # ninja's declaration style
 ) -> VerdictOut:
     """The verdict for an uploaded PDF."""
     if file.size is not None and file.size > settings.UPLOAD_MAX_BYTES:
-        raise HttpError(413, "文件太大。")
+        raise ApiError(413, "too_large", _("文件太大。"))
     return _out(document_verify_bytes(pdf=file.read()))

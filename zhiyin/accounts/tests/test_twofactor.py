@@ -92,7 +92,7 @@ def test_residents_clerks_and_bureau_officers_are_not_asked(world: World, person
 def test_the_session_api_refuses_an_unverified_privileged_person(world: World) -> None:
     client = _password_login(world.inspector)
     response = client.get("/api/requests/")
-    assert response.status_code == 403 and "两步验证" in response.json()["detail"]
+    assert response.status_code == 403 and "两步验证" in response.json()["message"]
 
 
 def test_a_stale_second_factor_is_asked_again_before_sealing(world: World) -> None:

@@ -78,7 +78,7 @@ def test_a_wrong_role_in_scope_is_refused_with_the_rule(world: World, catalog: C
         headers=_bearer(_token(world.sn_custodian1)),
     )
     assert response.status_code == 400
-    assert "环节的审批人" in response.json()["detail"]
+    assert "环节的审批人" in response.json()["message"]
 
 
 def test_a_leader_cannot_create_requests(world: World, catalog: Catalog) -> None:
@@ -136,7 +136,7 @@ def test_a_clerk_leader_secretary_and_custodian_take_a_request_through_the_api(
         inbox = client.get(f"{BASE}inbox", headers=headers).json()
         assert [item["request"]["id"] for item in inbox] == [pk]
         refused = _post(client, f"{BASE}{pk}/decide", {"decision": "approve"}, headers=headers)
-        assert refused.status_code == 400 and "请先打开并查看" in refused.json()["detail"]
+        assert refused.status_code == 400 and "请先打开并查看" in refused.json()["message"]
         document_id = created["documents"][0]["id"]
         assert client.get(f"{BASE}{pk}/documents/{document_id}", headers=headers).status_code == 200
         assert (
@@ -172,7 +172,7 @@ def test_withdraw_and_remind_through_the_api(world: World, catalog: Catalog) -> 
     client = Client()
     assert _post(client, f"{BASE}{request.pk}/remind", {}, headers=clerk).status_code == 200
     again = _post(client, f"{BASE}{request.pk}/remind", {}, headers=clerk)
-    assert again.status_code == 400 and "已催办过" in again.json()["detail"]
+    assert again.status_code == 400 and "已催办过" in again.json()["message"]
     response = _post(client, f"{BASE}{request.pk}/withdraw", {"reason": "另议"}, headers=clerk)
     assert response.json()["status"] == "withdrawn"
 
@@ -189,7 +189,7 @@ def test_a_negative_list_purpose_is_refused_through_the_api(world: World, catalo
         },
         headers=_bearer(_token(world.sn_clerk)),
     )
-    assert response.status_code == 400 and "负面清单" in response.json()["detail"]
+    assert response.status_code == 400 and "负面清单" in response.json()["message"]
     assert not SealRequest.objects.exists()
 
 

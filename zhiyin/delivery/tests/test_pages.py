@@ -89,7 +89,7 @@ def test_it_records_a_signed_acknowledgement_and_refuses_a_forged_one(
     url = "/api/delivery/ack"
     raw, headers = _signed({"delivery_id": delivery.webhook_id}, secret="whsec_" + "B" * 32)
     response = client_for(None).post(url, raw, content_type="application/json", headers=headers)
-    assert response.status_code == 401 and "签名无效" in response.json()["detail"]
+    assert response.status_code == 401 and "签名无效" in response.json()["message"]
     raw, headers = _signed({"nothing": 1})
     assert (
         client_for(None)
