@@ -70,6 +70,11 @@ def main() -> None:
         or base64.b64encode(os.urandom(32)).decode(),
         ALLOWED_HOSTS="127.0.0.1",
         LOG_LEVEL="WARNING",
+        # DEBUG=false refuses the console SMS sender; the bench sends no text messages.
+        SMS_SENDER="zhiyin.delivery.sms.HttpSmsSender",
+        SMS_GATEWAY_URL="http://127.0.0.1:9/sms",
+        SMS_GATEWAY_KEY="bench",
+        SMS_GATEWAY_SECRET=os.urandom(16).hex(),
     )
     import django
 

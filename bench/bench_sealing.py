@@ -189,6 +189,11 @@ def service_bench(rounds: int) -> float:
     os.environ["SECRET_KEY"] = os.urandom(32).hex()
     os.environ["SEAL_KEK"] = os.urandom(32).hex()
     os.environ["AUDIT_SIGNING_KEY"] = base64.b64encode(os.urandom(32)).decode()
+    # DEBUG=false refuses the console SMS sender; the bench sends no text messages.
+    os.environ["SMS_SENDER"] = "zhiyin.delivery.sms.HttpSmsSender"
+    os.environ["SMS_GATEWAY_URL"] = "http://127.0.0.1:9/sms"
+    os.environ["SMS_GATEWAY_KEY"] = "bench"
+    os.environ["SMS_GATEWAY_SECRET"] = os.urandom(16).hex()
     import django
 
     django.setup()

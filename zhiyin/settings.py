@@ -15,7 +15,17 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from zhiyin.lib.env import env_bool, env_int, env_list, env_path, env_str
+from zhiyin.lib.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_int_list,
+    env_json_object,
+    env_list,
+    env_path,
+    env_str,
+    env_url,
+)
 from zhiyin.lib.pki import kek_derive_development, kek_parse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -296,7 +306,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),
+    },
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 #: Each app's demo data, loaded in this order by `manage.py load_demo` after the places.
@@ -327,9 +340,12 @@ try:
         (start.strip(), end.strip())
         for start, end in (part.split("-") for part in _working_hours.split(","))
     ]
+    for _start, _end in WORKING_HOURS:
+        if not dt.time.fromisoformat(_start) < dt.time.fromisoformat(_end):
+            raise ValueError(f"{_start} is not before {_end}")
 except ValueError as exc:
     raise ImproperlyConfigured(
-        f"WORKING_HOURS={_working_hours!r} must look like 08:00-12:00,14:30-17:30."
+        f"WORKING_HOURS={_working_hours!r} must look like 08:00-12:00,14:30-17:30 ({exc})."
     ) from exc
 #: Largest document or attachment a request may carry, in bytes.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
@@ -351,6 +367,26 @@ except ValueError as exc:
     raise ImproperlyConfigured(
         f"PORTAL_SERVICE_DATE={_service_date!r} is not a date (YYYY-MM-DD)."
     ) from exc
+
+#: Login through the citizen app (OIDC): a JSON object (or PORTAL_OIDC_FILE) with name,
+#: issuer, client_id, client_secret, authorization_endpoint, token_endpoint, jwks_uri,
+#: scope, id_claim; unset = off.
+PORTAL_OIDC = env_json_object(
+    "PORTAL_OIDC",
+    required_keys=(
+        "issuer",
+        "client_id",
+        "client_secret",
+        "authorization_endpoint",
+        "token_endpoint",
+        "jwks_uri",
+    ),
+)
+#: Where a form's known answers come from, first wins (dotted paths of PrefillSource).
+PORTAL_PREFILL_SOURCES = env_list(
+    "PORTAL_PREFILL_SOURCES",
+    ["zhiyin.portal.prefill.RegisterPrefillSource", "zhiyin.portal.prefill.ProfilePrefillSource"],
+)
 
 #: Largest register file (.xlsx or CSV) the district admin may import, in bytes; a larger
 #: file is refused whole, never cut.
@@ -408,15 +444,12 @@ PERIODIC_TASKS.append(
 #: A bureau endpoint must answer 2xx within this many seconds.
 DELIVERY_TIMEOUT_SECONDS = env_int("DELIVERY_TIMEOUT_SECONDS", 15, minimum=1)
 #: Seconds to wait before each attempt (Standard Webhooks schedule); then it fails.
-_retry_schedule = env_list(
-    "DELIVERY_RETRY_SCHEDULE", ["0", "5", "300", "1800", "7200", "18000", "36000", "36000"]
+DELIVERY_RETRY_SCHEDULE = env_int_list(
+    "DELIVERY_RETRY_SCHEDULE", [0, 5, 300, 1800, 7200, 18000, 36000, 36000], minimum=0
 )
-try:
-    DELIVERY_RETRY_SCHEDULE = [int(s) for s in _retry_schedule]
-except ValueError as exc:
-    raise ImproperlyConfigured(
-        f"DELIVERY_RETRY_SCHEDULE={_retry_schedule!r} must be seconds, e.g. 0,5,300,1800."
-    ) from exc
+#: Enqueue an outbox run right after a change commits (the 0 s first attempt); off, the
+#: periodic pass (OUTBOX_DISPATCH_SECONDS) delivers.
+DELIVERY_KICK_WORKER = env_bool("DELIVERY_KICK_WORKER", True)
 #: How long a worker holds a claimed message; after that another worker may take it.
 DELIVERY_LEASE_SECONDS = env_int(
     "DELIVERY_LEASE_SECONDS",
@@ -436,8 +469,18 @@ NOTIFICATION_CHANNELS = env_list(
         "zhiyin.delivery.channels.StaffPlatformChannel",
     ],
 )
-#: SMS provider (a class with send_sms(*, phone, text)); the console one prints.
-SMS_SENDER = env_str("SMS_SENDER", "zhiyin.delivery.channels.ConsoleSmsSender")
+#: SMS provider (an SmsSender of zhiyin.delivery.sms): the console one only prints and is
+#: refused when DEBUG is off; HttpSmsSender posts to a signed-HTTP gateway.
+SMS_SENDER = env_str("SMS_SENDER", "zhiyin.delivery.sms.ConsoleSmsSender")
+#: The gateway of HttpSmsSender: its URL, account key and signing secret.
+SMS_GATEWAY_URL = env_url("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_KEY = env_str("SMS_GATEWAY_KEY", "")
+SMS_GATEWAY_SECRET = env_str("SMS_GATEWAY_SECRET", "")
+#: Seconds one gateway call may take, and tries per message on connection errors / 5xx.
+SMS_GATEWAY_TIMEOUT_SECONDS = env_int("SMS_GATEWAY_TIMEOUT_SECONDS", 10, minimum=1)
+SMS_GATEWAY_ATTEMPTS = env_int("SMS_GATEWAY_ATTEMPTS", 2, minimum=1)
+#: The SMS sender of residents' login codes (portal); by default the one above.
+PORTAL_CODE_SENDER = env_str("PORTAL_CODE_SENDER", SMS_SENDER)
 #: Staff platform (政务工作平台 / DingTalk-style robot) webhook for work notices; empty = off.
 STAFF_PLATFORM_WEBHOOK_URL = env_str("STAFF_PLATFORM_WEBHOOK_URL", "")
 STAFF_PLATFORM_WEBHOOK_SECRET = env_str("STAFF_PLATFORM_WEBHOOK_SECRET", "")

@@ -15,18 +15,15 @@ import hashlib
 import hmac
 import json
 import logging
-import sys
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from functools import cache
 from typing import Protocol
 from urllib.parse import quote_plus
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from zhiyin.core.actors import Recipient
 from zhiyin.delivery.models import (
@@ -35,6 +32,7 @@ from zhiyin.delivery.models import (
     NotificationPreference,
     OutboxMessage,
 )
+from zhiyin.delivery.sms import SmsError, sms_sender
 from zhiyin.delivery.transport import Response, post_json
 
 logger = logging.getLogger(__name__)
@@ -180,32 +178,8 @@ class EmailChannel(OutboxChannel):
         return _outcome(started, status_code=250)
 
 
-class SmsError(Exception):
-    """The SMS provider refused or could not be reached."""
-
-
-class SmsSender(Protocol):
-    """An SMS provider. Raise SmsError on failure; the outbox retries."""
-
-    def send_sms(self, *, phone: str, text: str) -> None: ...
-
-
-class ConsoleSmsSender:
-    """Development sender: prints the message instead of paying for it."""
-
-    def send_sms(self, *, phone: str, text: str) -> None:
-        sys.stdout.write(f"[SMS to {phone}] {text}\n")
-        sys.stdout.flush()
-
-
-@cache
-def _sms_sender(path: str) -> SmsSender:
-    sender: SmsSender = import_string(path)()
-    return sender
-
-
 class SmsChannel(OutboxChannel):
-    """Short text with the link, through `settings.SMS_SENDER`."""
+    """Short text with the link, through `settings.SMS_SENDER` (zhiyin.delivery.sms)."""
 
     channel = Channel.SMS
     preference_field = "sms"
@@ -219,12 +193,20 @@ class SmsChannel(OutboxChannel):
         if message.link:
             text = f"{text} {absolute_link(message.link)}"
         try:
-            _sms_sender(settings.SMS_SENDER).send_sms(
+            receipt = sms_sender(settings.SMS_SENDER).send_sms(
                 phone=str(getattr(message.person, "phone", "")), text=text
             )
         except SmsError as exc:
-            return _outcome(started, f"SmsError: {exc}")
-        return _outcome(started, status_code=200)
+            return _outcome(
+                started, f"SmsError after {exc.attempts} attempt(s): {exc}", exc.status_code
+            )
+        return Response(
+            status_code=receipt.status_code,
+            latency_ms=int((time.monotonic() - started) * 1000),
+            excerpt=receipt.note[:500],
+            error="",
+            local=not receipt.sent,
+        )
 
 
 def staff_platform_signed_url(url: str, secret: str, timestamp_ms: int) -> str:

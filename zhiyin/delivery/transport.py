@@ -34,14 +34,23 @@ class Target:
 
 @dataclass(frozen=True)
 class Response:
+    """The outcome of one attempt. `status_code` is only ever an answer received over
+    the network; `local` marks a development sender that printed or logged the message
+    (done, but nothing was sent and there is no status to record)."""
+
     status_code: int | None
     latency_ms: int
     excerpt: str
     error: str
+    local: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300 and not self.error
+        if self.error:
+            return False
+        if self.local:
+            return True
+        return self.status_code is not None and 200 <= self.status_code < 300
 
 
 def address_is_public(address: str) -> bool:

@@ -6,6 +6,7 @@ message that names the variable, not surface later as a confusing 500.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -74,3 +75,62 @@ def env_path(name: str, default: Path) -> Path:
     if not path.is_absolute():
         raise SettingError(f"{name}={raw!r} must be an absolute path.")
     return path
+
+
+def env_int_list(name: str, default: list[int], *, minimum: int = 0) -> list[int]:
+    """Comma-separated whole numbers, e.g. `0,5,300`; at least one."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    values: list[int] = []
+    for item in (part.strip() for part in raw.split(",")):
+        try:
+            value = int(item)
+        except ValueError as exc:
+            raise SettingError(
+                f"{name}={raw!r}: {item!r} is not a whole number; give comma-separated "
+                f"whole numbers, e.g. 0,5,300."
+            ) from exc
+        if value < minimum:
+            raise SettingError(f"{name}={raw!r}: {value} is below the minimum of {minimum}.")
+        values.append(value)
+    return values
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of a closed set of words (compared case-sensitively)."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip()
+    if value not in choices:
+        raise SettingError(f"{name}={raw!r} is not one of {', '.join(choices)}.")
+    return value
+
+
+def env_url(name: str, default: str) -> str:
+    """An http(s) URL, or empty (off)."""
+    value = env_str(name, default).strip()
+    if value and not value.startswith(("https://", "http://")):
+        raise SettingError(f"{name}={value!r} must be an http:// or https:// URL (or empty).")
+    return value
+
+
+def env_json_object(name: str, *, required_keys: tuple[str, ...] = ()) -> dict[str, str] | None:
+    """A JSON object of strings (also from `NAME_FILE`), or None when unset or empty;
+    each of `required_keys` must be present and non-empty."""
+    raw = env_str(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise SettingError(f"{name} is not valid JSON: {exc}.") from exc
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise SettingError(f'{name} must be a JSON object of strings, e.g. {{"issuer": "…"}}.')
+    missing = [key for key in required_keys if not value.get(key)]
+    if missing:
+        raise SettingError(f"{name} lacks {', '.join(missing)}.")
+    return value

@@ -151,15 +151,17 @@ def test_it_keeps_an_sms_for_later_when_the_provider_is_down(world: World, setti
     outbox_run(max_messages=1)
     message = OutboxMessage.objects.get(channel=Channel.SMS)
     assert message.status == OutboxStatus.PENDING and "网关" in message.last_error
-    settings.SMS_SENDER = "zhiyin.delivery.channels.ConsoleSmsSender"
+    settings.SMS_SENDER = "zhiyin.delivery.sms.ConsoleSmsSender"
     outbox_run()
     message.refresh_from_db()
     assert message.status == OutboxStatus.SENT
 
 
 class DownSmsSender:
+    delivers = True
+
     def send_sms(self, *, phone: str, text: str) -> None:
-        from zhiyin.delivery.channels import SmsError
+        from zhiyin.delivery.sms import SmsError
 
         raise SmsError("短信网关不可用")
 

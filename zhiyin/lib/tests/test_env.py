@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,42 @@ def test_it_uses_defaults_and_splits_lists(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("ZY_TEST_LIST", " a, b ,,c ")
     assert env_bool("ZY_TEST_UNSET", True) is True
     assert env_list("ZY_TEST_LIST", []) == ["a", "b", "c"]
+
+
+def test_lists_choices_urls_and_json_objects(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from zhiyin.lib.env import env_choice, env_int_list, env_json_object, env_url
+
+    monkeypatch.setenv("ZY_TEST_WAITS", "0, 5,300")
+    assert env_int_list("ZY_TEST_WAITS", [1]) == [0, 5, 300]
+    assert env_int_list("ZY_TEST_UNSET", [1]) == [1]
+    monkeypatch.setenv("ZY_TEST_LEVEL", "WARNING")
+    assert env_choice("ZY_TEST_LEVEL", "INFO", ("INFO", "WARNING")) == "WARNING"
+    monkeypatch.setenv("ZY_TEST_URL", "https://sms.example/send")
+    assert env_url("ZY_TEST_URL", "") == "https://sms.example/send"
+    config = tmp_path / "oidc.json"
+    config.write_text('{"issuer": "https://id.example", "client_id": "zhiyin"}')
+    monkeypatch.setenv("ZY_TEST_OIDC_FILE", str(config))
+    assert env_json_object("ZY_TEST_OIDC", required_keys=("issuer",)) == {
+        "issuer": "https://id.example",
+        "client_id": "zhiyin",
+    }
+    assert env_json_object("ZY_TEST_NOTHING") is None
+
+    refusals: dict[str, tuple[str, Callable[[], object]]] = {
+        "ZY_TEST_WAITS": ("0,5,soon", lambda: env_int_list("ZY_TEST_WAITS", [])),
+        "ZY_TEST_NEG": ("5,-1", lambda: env_int_list("ZY_TEST_NEG", [], minimum=0)),
+        "ZY_TEST_LEVEL": ("LOUD", lambda: env_choice("ZY_TEST_LEVEL", "INFO", ("INFO",))),
+        "ZY_TEST_URL": ("ftp://x", lambda: env_url("ZY_TEST_URL", "")),
+        "ZY_TEST_JSON": ("{not json", lambda: env_json_object("ZY_TEST_JSON")),
+        "ZY_TEST_LIST": ('["a"]', lambda: env_json_object("ZY_TEST_LIST")),
+        "ZY_TEST_LACKS": (
+            '{"issuer": "x"}',
+            lambda: env_json_object("ZY_TEST_LACKS", required_keys=("issuer", "jwks_uri")),
+        ),
+    }
+    for name, (value, call) in refusals.items():
+        monkeypatch.setenv(name, value)
+        with pytest.raises(SettingError, match=name):
+            call()

@@ -73,6 +73,12 @@ def _start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         ),
         ({"SECRET_KEY_FILE": "/nonexistent/secret"}, "SECRET_KEY_FILE points to"),
         ({"SESSION_COOKIE_AGE": "ten"}, "SESSION_COOKIE_AGE='ten' is not a whole number"),
+        ({"DELIVERY_RETRY_SCHEDULE": "0,5m"}, "DELIVERY_RETRY_SCHEDULE='0,5m': '5m' is not"),
+        ({"DELIVERY_KICK_WORKER": "sometimes"}, "DELIVERY_KICK_WORKER='sometimes' is not a yes/no"),
+        ({"PORTAL_OIDC": '{"issuer": "https://id.example"}'}, "PORTAL_OIDC lacks client_id"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD' is not one of"),
+        ({"SMS_GATEWAY_URL": "sms.example"}, "SMS_GATEWAY_URL='sms.example' must be an http"),
+        ({"WORKING_HOURS": "08:00-25:00"}, "WORKING_HOURS='08:00-25:00' must look like"),
     ],
 )
 def test_it_refuses_to_start_with_a_bad_setting(env: dict[str, str], message: str) -> None:
@@ -100,6 +106,11 @@ def test_secret_key_can_come_from_a_file(tmp_path: object) -> None:
             "ALLOWED_HOSTS": "zhiyin.example",
             "SEAL_KEK": "ab" * 32,
             "AUDIT_SIGNING_KEY": AUDIT_SEED,
+            # DEBUG=false refuses development SMS senders: a configured gateway.
+            "SMS_SENDER": "zhiyin.delivery.sms.HttpSmsSender",
+            "SMS_GATEWAY_URL": "https://sms.example/send",
+            "SMS_GATEWAY_KEY": "zhiyin",
+            "SMS_GATEWAY_SECRET": "s" * 32,
         },
         capture_output=True,
         text=True,
@@ -108,3 +119,33 @@ def test_secret_key_can_come_from_a_file(tmp_path: object) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "s" * 60
+
+
+def test_portal_and_delivery_settings_come_from_the_environment() -> None:
+    oidc = '{"name": "海易办", "issuer": "https://id.example", "client_id": "zhiyin", "client_secret": "s", "authorization_endpoint": "https://id.example/a", "token_endpoint": "https://id.example/t", "jwks_uri": "https://id.example/k"}'
+    script = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.PORTAL_OIDC['name'], s.PORTAL_PREFILL_SOURCES, s.PORTAL_CODE_SENDER, "
+        "s.DELIVERY_KICK_WORKER, s.DELIVERY_RETRY_SCHEDULE)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "zhiyin.settings",
+            "PORTAL_OIDC": oidc,
+            "PORTAL_PREFILL_SOURCES": "zhiyin.portal.prefill.ProfilePrefillSource",
+            "SMS_SENDER": "zhiyin.delivery.sms.LogSmsSender",
+            "DELIVERY_KICK_WORKER": "off",
+            "DELIVERY_RETRY_SCHEDULE": "0,60",
+        },
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[0] == (
+        "海易办 ['zhiyin.portal.prefill.ProfilePrefillSource'] "
+        "zhiyin.delivery.sms.LogSmsSender False [0, 60]"
+    )

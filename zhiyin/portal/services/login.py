@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from zhiyin.audit.services import audit_record
 from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Person
-from zhiyin.portal.codes import code_sender
+from zhiyin.portal.codes import login_code_deliver
 from zhiyin.portal.models import (
     LoginCode,
 )
@@ -55,7 +55,7 @@ def login_code_send(*, phone: str) -> str | None:
     )
     if person is None:
         return None
-    transaction.on_commit(lambda: code_sender().send(phone=phone, code=code))
+    transaction.on_commit(lambda: login_code_deliver(phone=phone, code=code))
     return code
 
 

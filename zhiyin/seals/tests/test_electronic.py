@@ -221,6 +221,14 @@ def test_export_and_import_root_ca(world: World, tmp_path: Path) -> None:
     assert x509.load_der_x509_certificate(der_out.read_bytes()) == root
 
 
+PRODUCTION_SMS = {
+    "SMS_SENDER": "zhiyin.delivery.sms.HttpSmsSender",
+    "SMS_GATEWAY_URL": "https://sms.example/send",
+    "SMS_GATEWAY_KEY": "zhiyin",
+    "SMS_GATEWAY_SECRET": "s" * 32,
+}
+
+
 def _start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     keep = {
         k: v
@@ -235,6 +243,8 @@ def _start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
             # The audit checkpoint key is required too when DEBUG is off (a 32-byte seed).
             "AUDIT_SIGNING_KEY": base64.b64encode(bytes(range(32))).decode(),
             "DJANGO_SETTINGS_MODULE": "zhiyin.settings",
+            # DEBUG=false refuses development SMS senders: a configured gateway.
+            **PRODUCTION_SMS,
             **env,
         },
         capture_output=True,
