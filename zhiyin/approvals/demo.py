@@ -31,7 +31,7 @@ DEMO_VILLAGE = "水南村"
 
 
 def _pdf(title: str) -> bytes:
-    from reportlab.pdfgen import canvas  # type: ignore[import-untyped]  # no stubs
+    from reportlab.pdfgen import canvas
 
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer)

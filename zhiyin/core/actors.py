@@ -1,5 +1,6 @@
-"""Who did something, and whom to tell: the small protocols `audit` and `delivery` take, so
-that they never import the person model of `orgs` (a `Person` satisfies both)."""
+"""Who did something, whom to tell, which bureau: the small protocols `audit` and
+`delivery` take, so that they never import the models of `orgs` (a `Person` satisfies
+`Actor` and `Recipient`, a `Bureau` satisfies `BureauRef`)."""
 
 from __future__ import annotations
 
@@ -26,3 +27,18 @@ class Recipient(Actor, Protocol):
 
     @property
     def phone(self) -> str | None: ...
+
+
+@runtime_checkable
+class BureauRef(Protocol):
+    """A bureau (职能部门) as delivery addresses it: its id, name and district, so that
+    delivery takes the `orgs.Bureau` the domain hands it without importing `orgs`."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def district_id(self) -> int: ...

@@ -31,6 +31,7 @@ from standardwebhooks.webhooks import Webhook
 
 from zhiyin.audit.services import audit_record
 from zhiyin.delivery.channels import DELIVERERS
+from zhiyin.delivery.directory import district_admins
 from zhiyin.delivery.models import (
     BureauEndpoint,
     Channel,
@@ -48,7 +49,6 @@ from zhiyin.delivery.services import (
     retry_schedule,
 )
 from zhiyin.delivery.transport import Response, post_json
-from zhiyin.orgs.models import Person, Role, RoleGrant
 
 logger = logging.getLogger(__name__)
 
@@ -191,20 +191,6 @@ def outbox_process(claim: Claim, *, worker: str) -> Response:
     return response
 
 
-def _district_admins(endpoint: BureauEndpoint) -> list[Person]:
-    ids = (
-        RoleGrant.objects.active()
-        .filter(
-            role=Role.ADMIN,
-            district_id=endpoint.bureau.district_id,
-            village__isnull=True,
-            bureau__isnull=True,
-        )
-        .values_list("person_id", flat=True)
-    )
-    return list(Person.objects.filter(pk__in=ids, is_active=True))
-
-
 @transaction.atomic
 def outbox_complete(*, claim: Claim, worker: str, response: Response) -> None:
     now = timezone.now()
@@ -290,7 +276,7 @@ def _message_failed(message: OutboxMessage) -> None:
         "bureau": delivery.bureau.name,
         "url": message.endpoint.url,
     }
-    for admin in _district_admins(message.endpoint):
+    for admin in district_admins(message.endpoint.bureau.district_id):
         notify(
             person=admin,
             text=text,
@@ -325,7 +311,7 @@ def _endpoint_failure(endpoint: BureauEndpoint, now: datetime) -> None:
         "days": days,
     }
     endpoint.save(update_fields=["active", "disabled_at", "disabled_reason"])
-    for admin in _district_admins(endpoint):
+    for admin in district_admins(endpoint.bureau.district_id):
         notify(
             person=admin,
             text=_("%(bureau)s 的接收地址 %(url)s 持续失败，已自动停用，请核实后重新启用。")

@@ -3,6 +3,7 @@ only their bureau's deliveries; delivery status by source for progress pages."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +19,6 @@ from zhiyin.delivery.models import (
     OutboxMessage,
     OutboxStatus,
 )
-from zhiyin.orgs.selectors import Access
 
 
 def notifications_for(*, person: Recipient, unread_only: bool = False) -> QuerySet[Notification]:
@@ -28,13 +28,15 @@ def notifications_for(*, person: Recipient, unread_only: bool = False) -> QueryS
     return notes
 
 
-def deliveries_for(*, access: Access) -> QuerySet[Delivery]:
-    """Deliveries to the bureaus the person is an officer of."""
-    return Delivery.objects.filter(bureau_id__in=access.bureau_ids).select_related("bureau")
+def deliveries_for(*, bureau_ids: Collection[int]) -> QuerySet[Delivery]:
+    """Deliveries to `bureau_ids` only: the caller passes the bureaus the person is an
+    officer of (`Access.bureau_ids`)."""
+    return Delivery.objects.filter(bureau_id__in=list(bureau_ids)).select_related("bureau")
 
 
-def delivery_get_for(*, access: Access, pk: int) -> Delivery:
-    delivery = deliveries_for(access=access).filter(pk=pk).first()
+def delivery_get_for(*, bureau_ids: Collection[int], pk: int) -> Delivery:
+    """One delivery to one of `bureau_ids`; any other is `Http404`."""
+    delivery = deliveries_for(bureau_ids=bureau_ids).filter(pk=pk).first()
     if delivery is None:
         raise Http404
     return delivery

@@ -5,18 +5,6 @@ from django.urls import path
 from zhiyin.delivery import views
 
 urlpatterns = [
-    path("bureau/", views.bureau_inbox, name="bureau_inbox"),
-    path("bureau/<int:pk>/", views.bureau_delivery_detail, name="bureau_delivery_detail"),
-    path(
-        "bureau/<int:pk>/document/",
-        views.bureau_delivery_document,
-        name="bureau_delivery_document",
-    ),
-    path(
-        "bureau/<int:pk>/acknowledge/",
-        views.bureau_delivery_acknowledge,
-        name="bureau_delivery_acknowledge",
-    ),
     path("notifications/", views.notification_list, name="notification_list"),
     path("notifications/read/", views.notification_read, name="notification_read"),
     path("notifications/<int:pk>/", views.notification_open, name="notification_open"),

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fontTools.pens.basePen import BasePen  # type: ignore[import-untyped]  # no stubs
+from fontTools.pens.basePen import BasePen
 from PIL import Image
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.content import ResourceType

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
-from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_RIGHT  # type: ignore[import-untyped]  # no stubs
-from reportlab.lib.pagesizes import A4  # type: ignore[import-untyped]  # no stubs
-from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]  # no stubs
-from reportlab.lib.units import mm  # type: ignore[import-untyped]  # no stubs
-from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]  # no stubs
-from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped]  # no stubs
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer  # type: ignore[import-untyped]  # no stubs
+from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
 from zhiyin.lib import stamp
 from zhiyin.lib.messages import PersonFacingError, gettext_noop

@@ -19,7 +19,7 @@ import subprocess
 import threading
 from pathlib import Path
 
-from fontTools.ttLib import TTCollection, TTFont  # type: ignore[import-untyped]  # no stubs
+from fontTools.ttLib import TTCollection, TTFont
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from zhiyin.lib.messages import PersonFacingError, gettext_noop

@@ -190,6 +190,18 @@ def district_admins_everywhere() -> QuerySet[Person]:
     return Person.objects.filter(pk__in=ids, is_active=True).order_by("pk")
 
 
+def district_admins_of(district_id: int) -> list[Person]:
+    """The active people holding a district-wide admin grant of `district_id` (not a
+    village's or a bureau's admin): who may change its bureaus' endpoints and is told when
+    one fails (registered with `delivery.directory`)."""
+    ids = (
+        RoleGrant.objects.active()
+        .filter(role=Role.ADMIN, district_id=district_id, village__isnull=True, bureau__isnull=True)
+        .values_list("person_id", flat=True)
+    )
+    return list(Person.objects.filter(pk__in=ids, is_active=True))
+
+
 def person_is_resident_only(person_id: int) -> bool:
     """Whether the person's only active role is 村民 (delivery's notice defaults use it)."""
     roles = set(

@@ -24,13 +24,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
-from reportlab.lib import colors  # type: ignore[import-untyped]  # no stubs
-from reportlab.lib.pagesizes import A4, landscape  # type: ignore[import-untyped]  # no stubs
-from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]  # no stubs
-from reportlab.lib.units import mm  # type: ignore[import-untyped]  # no stubs
-from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]  # no stubs
-from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped]  # no stubs
-from reportlab.platypus import (  # type: ignore[import-untyped]  # no stubs
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
     Paragraph,
     SimpleDocTemplate,
     Spacer,

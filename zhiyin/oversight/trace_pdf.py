@@ -9,13 +9,13 @@ import zlib
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from reportlab.lib import colors  # type: ignore[import-untyped]  # no stubs
-from reportlab.lib.pagesizes import A4  # type: ignore[import-untyped]  # no stubs
-from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]  # no stubs
-from reportlab.lib.units import mm  # type: ignore[import-untyped]  # no stubs
-from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]  # no stubs
-from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped]  # no stubs
-from reportlab.platypus import (  # type: ignore[import-untyped]  # no stubs
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
     Paragraph,
     SimpleDocTemplate,
     Spacer,

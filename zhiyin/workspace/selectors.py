@@ -142,7 +142,11 @@ def _returned(access: Access, person: Person) -> WorkSection:
 
 
 def _to_sign(access: Access) -> WorkSection:
-    waiting = deliveries_for(access=access).filter(receipts__isnull=True).order_by("created_at")
+    waiting = (
+        deliveries_for(bureau_ids=access.bureau_ids)
+        .filter(receipts__isnull=True)
+        .order_by("created_at")
+    )
     return WorkSection(
         key="to_sign",
         title=gettext_lazy("等我签收"),
@@ -209,5 +213,7 @@ def counts_for(*, access: Access, person: Person) -> dict[str, int]:
     if portal.clerk_village_ids(access):
         counts["to_accept"] = portal.applications_to_handle(access=access).count()
     if Role.BUREAU_OFFICER in roles:
-        counts["to_sign"] = deliveries_for(access=access).filter(receipts__isnull=True).count()
+        counts["to_sign"] = (
+            deliveries_for(bureau_ids=access.bureau_ids).filter(receipts__isnull=True).count()
+        )
     return counts

@@ -37,7 +37,7 @@ def _media_in_tmp(settings: Any, tmp_path: Any) -> None:
 
 @cache
 def pdf_bytes(text: str = "Zhiyin test document") -> bytes:
-    from reportlab.pdfgen import canvas  # type: ignore[import-untyped]  # no stubs
+    from reportlab.pdfgen import canvas
 
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer)

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def two_page_pdf() -> bytes:
-    from reportlab.pdfgen import canvas  # type: ignore[import-untyped]  # no stubs
+    from reportlab.pdfgen import canvas
 
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer)

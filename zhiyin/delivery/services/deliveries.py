@@ -24,8 +24,9 @@ from standardwebhooks.webhooks import (
 )
 
 from zhiyin.audit.services import audit_record, audit_sensitive_read
-from zhiyin.core.actors import Actor
+from zhiyin.core.actors import Actor, BureauRef
 from zhiyin.core.errors import RuleViolation
+from zhiyin.delivery.directory import is_district_admin
 from zhiyin.delivery.models import (
     BureauEndpoint,
     Channel,
@@ -36,8 +37,7 @@ from zhiyin.delivery.models import (
     OutboxStatus,
     ReceiptVia,
 )
-from zhiyin.delivery.services.endpoints import event_types_clean, is_district_admin
-from zhiyin.orgs.models import Bureau, Role
+from zhiyin.delivery.services.endpoints import event_types_clean
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def _kick_worker() -> None:
 def delivery_create(
     *,
     event_type: str,
-    bureau: Bureau,
+    bureau: BureauRef,
     payload: dict[str, Any],
     source_type: str,
     source_id: str | int,
@@ -101,7 +101,7 @@ def delivery_create(
             size = None
     delivery = Delivery.objects.create(
         webhook_id=f"msg_{uuid4().hex}",
-        bureau=bureau,
+        bureau_id=bureau.id,
         event_type=event_type,
         payload=payload,
         title=title[:200],
@@ -118,7 +118,7 @@ def delivery_create(
     first = timedelta(seconds=retry_schedule()[0])
     endpoints = [
         e
-        for e in BureauEndpoint.objects.filter(bureau=bureau, active=True)
+        for e in BureauEndpoint.objects.filter(bureau_id=bureau.id, active=True)
         if e.subscribes(event_type)
     ]
     OutboxMessage.objects.bulk_create(
@@ -137,7 +137,7 @@ def delivery_create(
         target=delivery,
         after={
             "webhook_id": delivery.webhook_id,
-            "bureau": bureau.pk,
+            "bureau": bureau.id,
             "event_type": event_type,
             "source": f"{delivery.source_type}:{delivery.source_id}",
             "document_sha256": delivery.document_sha256,
@@ -154,7 +154,7 @@ def delivery_create(
 
 def delivery_document_sealed(
     *,
-    bureau: Bureau,
+    bureau: BureauRef,
     event_payload: dict[str, Any],
     document_path: str,
     document_sha256: str,
@@ -192,6 +192,7 @@ def delivery_receipt_record(
     evidence: dict[str, Any],
     endpoint: BureauEndpoint | None = None,
     by: Actor | None = None,
+    role: str = "",
 ) -> DeliveryReceipt:
     """Keep the evidence that the bureau has the delivery and mark it delivered."""
     delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
@@ -213,19 +214,23 @@ def delivery_receipt_record(
         target=delivery,
         before=before,
         after={"status": delivery.status, "via": via, "receipt": receipt.pk, **evidence},
-        role=Role.BUREAU_OFFICER if by is not None else "",
+        role=role if by is not None else "",
         scope=delivery.bureau.name,
         target_label=delivery.title or delivery.webhook_id,
     )
     return receipt
 
 
-def delivery_acknowledge_inbox(*, delivery: Delivery, by: Actor | None) -> DeliveryReceipt:
-    """A bureau officer signs for a delivery in the bureau inbox (caller has scoped it)."""
+def delivery_acknowledge_inbox(
+    *, delivery: Delivery, by: Actor | None, role: str = ""
+) -> DeliveryReceipt:
+    """A bureau officer signs for a delivery in the bureau inbox (caller has scoped it);
+    `role` is the one they act in, for the log."""
     return delivery_receipt_record(
         delivery=delivery,
         via=ReceiptVia.INBOX,
         by=by,
+        role=role,
         evidence={"officer": getattr(by, "real_name", "") or str(by)},
     )
 
@@ -266,11 +271,12 @@ class AcknowledgementRefused(RuleViolation):
 
 
 @transaction.atomic
-def delivery_replay(*, delivery: Delivery, by: Actor | None) -> int:
+def delivery_replay(*, delivery: Delivery, by: Actor | None, role: str = "") -> int:
     """Send a failed (or any) delivery again to every endpoint it was meant for, with the
-    same webhook-id; returns how many outbox messages were re-armed."""
+    same webhook-id; returns how many outbox messages were re-armed. A person must be an
+    admin of the bureau's district; `role` is the one they act in, for the log."""
     delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
-    if by is not None and not is_district_admin(by, delivery.bureau):
+    if by is not None and not is_district_admin(by, delivery.bureau.district_id):
         raise RuleViolation(_("只有区系统管理员可以重新推送。"))
     now = timezone.now()
     rearmed = OutboxMessage.objects.filter(
@@ -286,7 +292,7 @@ def delivery_replay(*, delivery: Delivery, by: Actor | None) -> int:
     existing = set(delivery.messages.values_list("endpoint_id", flat=True))
     fresh = [
         e
-        for e in BureauEndpoint.objects.filter(bureau=delivery.bureau, active=True)
+        for e in BureauEndpoint.objects.filter(bureau_id=delivery.bureau_id, active=True)
         if e.subscribes(delivery.event_type) and e.pk not in existing
     ]
     OutboxMessage.objects.bulk_create(
@@ -309,7 +315,7 @@ def delivery_replay(*, delivery: Delivery, by: Actor | None) -> int:
         target=delivery,
         before=before,
         after={"status": delivery.status, "messages": rearmed + len(fresh)},
-        role=Role.ADMIN if by is not None else "",
+        role=role if by is not None else "",
         scope=delivery.bureau.name,
         target_label=delivery.title or delivery.webhook_id,
     )

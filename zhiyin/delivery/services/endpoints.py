@@ -18,13 +18,13 @@ from standardwebhooks.webhooks import (
 )
 
 from zhiyin.audit.services import audit_record
-from zhiyin.core.actors import Actor
+from zhiyin.core.actors import Actor, BureauRef
 from zhiyin.core.errors import RuleViolation
+from zhiyin.delivery.directory import is_district_admin
 from zhiyin.delivery.models import (
     BureauEndpoint,
 )
 from zhiyin.delivery.transport import target_resolve
-from zhiyin.orgs.models import Bureau, Role, RoleGrant
 
 
 def endpoint_secret_generate() -> str:
@@ -32,23 +32,8 @@ def endpoint_secret_generate() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
-def is_district_admin(by: Actor | None, bureau: Bureau) -> bool:
-    if by is None:
-        return True  # the system itself: management commands, the demo loader
-    return (
-        RoleGrant.objects.active()
-        .filter(
-            person_id=by.id,
-            role=Role.ADMIN,
-            district_id=bureau.district_id,
-            village__isnull=True,
-            bureau__isnull=True,
-        )
-        .exists()
-    )
-
-
 def event_types_clean(event_types: Sequence[str]) -> list[str]:
+    """The event names, stripped, deduplicated and sorted; refuses a malformed one."""
     cleaned = sorted({e.strip() for e in event_types if e.strip()})
     for e in cleaned:
         if len(e) > 60 or not all(c.isalnum() or c in "._-" for c in e):
@@ -70,7 +55,7 @@ def _endpoint_data(endpoint: BureauEndpoint) -> dict[str, Any]:
 @transaction.atomic
 def endpoint_register(
     *,
-    bureau: Bureau,
+    bureau: BureauRef,
     url: str,
     by: Actor | None,
     event_types: Sequence[str] = (),
@@ -82,7 +67,7 @@ def endpoint_register(
     """A district admin registers a bureau's receiving URL. The URL must resolve to public
     addresses unless `allow_private` (district admins only). Returns the endpoint, whose
     `secret` is shown once to hand to the bureau."""
-    if not is_district_admin(by, bureau):
+    if not is_district_admin(by, bureau.district_id):
         raise RuleViolation(_("只有区系统管理员可以登记职能部门接收地址。"))
     url = url.strip()
     if len(url) > 500:
@@ -94,7 +79,7 @@ def endpoint_register(
         except (ValueError, binascii.Error, EmptyWebhookSecretError) as exc:
             raise RuleViolation(_("签名密钥必须是 whsec_ 开头的 base64 字符串。")) from exc
     endpoint = BureauEndpoint.objects.create(
-        bureau=bureau,
+        bureau_id=bureau.id,
         url=url,
         secret=secret or endpoint_secret_generate(),
         event_types=event_types_clean(event_types),
@@ -125,7 +110,7 @@ def endpoint_update(
 ) -> BureauEndpoint:
     """Change an endpoint; re-enabling it clears its failure record."""
     endpoint = BureauEndpoint.objects.select_for_update().get(pk=endpoint.pk)
-    if not is_district_admin(by, endpoint.bureau):
+    if not is_district_admin(by, endpoint.bureau.district_id):
         raise RuleViolation(_("只有区系统管理员可以修改职能部门接收地址。"))
     before = _endpoint_data(endpoint)
     if url is not None:

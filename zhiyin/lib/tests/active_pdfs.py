@@ -15,7 +15,7 @@ from pyhanko.pdf_utils.writer import PdfFileWriter, copy_into_new_writer
 
 @cache
 def plain_pdf(text: str = "Zhiyin plain document") -> bytes:
-    from reportlab.pdfgen import canvas  # type: ignore[import-untyped]  # no stubs
+    from reportlab.pdfgen import canvas
 
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer)

@@ -111,7 +111,7 @@ def sealing(world: World) -> Sealing:
 def pdf_document(text: str = "Contract") -> bytes:
     import io
 
-    from reportlab.pdfgen import canvas  # type: ignore[import-untyped]  # no stubs
+    from reportlab.pdfgen import canvas
 
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer)

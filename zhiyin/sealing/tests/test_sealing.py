@@ -52,7 +52,7 @@ def test_it_seals_a_certificate_and_completes_the_request(sealing: Sealing) -> N
 
 
 def test_pyhanko_validates_the_sealed_file_against_the_district_root(sealing: Sealing) -> None:
-    from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]  # no stubs
+    from asn1crypto import x509 as asn1_x509
 
     world = sealing.world
     request = approved_request(sealing)

@@ -1,6 +1,9 @@
 """Delivery in the scoped admin: district admins register bureau endpoints, watch every
 attempt, see failed deliveries (the warning page) and replay them. Village admins see
-nothing here: bureaus belong to the district. Writes go through the services."""
+nothing here: bureaus belong to the district. Writes go through the services.
+
+Registered by `orgs` (in its `ready`) rather than by `delivery`: only the domain knows who
+is a district admin, and delivery imports no domain app."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from zhiyin.delivery.services import delivery_replay, endpoint_register, endpoin
 from zhiyin.delivery.transport import target_resolve
 from zhiyin.orgs.admin import ScopedAdmin, site
 from zhiyin.orgs.auth import request_access, request_person
+from zhiyin.orgs.models import Bureau, Role
 from zhiyin.orgs.selectors import Access, admin_district_ids
 
 
@@ -80,8 +84,6 @@ class BureauEndpointAdmin(DistrictScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "bureau":
-            from zhiyin.orgs.models import Bureau
-
             kwargs["queryset"] = Bureau.objects.filter(
                 district_id__in=admin_district_ids(access=request_access(request))
             )
@@ -152,7 +154,9 @@ class DeliveryAdmin(ReadOnlyMixin, DistrictScopedAdmin):
         count = 0
         for delivery in queryset:
             try:
-                count += delivery_replay(delivery=delivery, by=request_person(request))
+                count += delivery_replay(
+                    delivery=delivery, by=request_person(request), role=Role.ADMIN
+                )
             except RuleViolation as exc:
                 self.message_user(request, f"{delivery}：{exc.message}", messages.ERROR)
         self.message_user(request, _lazy("已重新排队 %(n)d 条推送。") % {"n": count})
