@@ -26,7 +26,7 @@ from zhiyin.lib.env import (
     env_str,
     env_url,
 )
-from zhiyin.lib.pki import kek_derive_development, kek_parse
+from zhiyin.lib.pki import kek_derive_development, kek_list_parse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -412,22 +412,27 @@ if not DEBUG and not AUDIT_SIGNING_KEY:
 # --- Electronic seals -----------------------------------------------------------------
 #: Key-encryption key for seal private keys: 32 bytes as 64 hex digits or base64, in
 #: SEAL_KEK or a file named by SEAL_KEK_FILE. Without one, DEBUG derives a development key
-#: from SECRET_KEY (and logs a warning); DEBUG=false refuses to start.
+#: from SECRET_KEY (and logs a warning); DEBUG=false refuses to start. During a rotation
+#: SEAL_KEK lists several keys separated by commas, the new one first: keys are sealed
+#: under the first and opened under any (`manage.py seal_kek_rotate`, docs/operator.md).
 _seal_kek = env_str("SEAL_KEK", "")
 SEAL_KEK_DEVELOPMENT = not _seal_kek
 if _seal_kek:
     try:
-        SEAL_KEK = kek_parse(_seal_kek)
+        SEAL_KEKS = kek_list_parse(_seal_kek)
     except ValueError as exc:
         raise ImproperlyConfigured(
-            f"SEAL_KEK (or SEAL_KEK_FILE) must be 32 bytes as 64 hex digits or base64: {exc}."
+            f"SEAL_KEK (or SEAL_KEK_FILE) must be 32 bytes as 64 hex digits or base64 "
+            f"(several separated by commas during a rotation): {exc}."
         ) from exc
 elif DEBUG:
-    SEAL_KEK = kek_derive_development(SECRET_KEY)
+    SEAL_KEKS = [kek_derive_development(SECRET_KEY)]
 else:
     raise ImproperlyConfigured(
         "SEAL_KEK (or SEAL_KEK_FILE) must be set when DEBUG is off: it encrypts the seal keys."
     )
+#: The current key-encryption key (the first of SEAL_KEKS).
+SEAL_KEK = SEAL_KEKS[0]
 #: The public address of this site, printed in QR codes and seal certificates (CRL URL).
 # Defaults to the port the server is started on (make run exports PORT), so the QR codes
 # of a demo served on another port still open.

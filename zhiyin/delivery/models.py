@@ -64,7 +64,9 @@ class BureauEndpoint(models.Model):
     """A URL in a bureau's own system that receives signed deliveries (Standard Webhooks).
 
     `secret` is `whsec_` + base64 of 24 random bytes; it signs every delivery and
-    authenticates the bureau's acknowledgements. `allow_private` lets the endpoint sit on a
+    authenticates the bureau's acknowledgements. During a rotation `previous_secret` signs
+    and authenticates too, until `previous_secret_until` (see `delivery.rotation`).
+    `allow_private` lets the endpoint sit on a
     private or loopback address (a bureau system inside the government network); only a
     district admin may set it. An endpoint whose every attempt has failed since
     `failing_since` for longer than DELIVERY_DISABLE_AFTER_SECONDS is switched off
@@ -79,6 +81,8 @@ class BureauEndpoint(models.Model):
     )
     url = models.URLField(_("接收地址"), max_length=500)
     secret = models.CharField(_("签名密钥"), max_length=80)
+    previous_secret = models.CharField(_("轮换前的签名密钥"), max_length=80, blank=True)
+    previous_secret_until = models.DateTimeField(_("旧密钥有效至"), null=True, blank=True)
     event_types = models.JSONField(_("订阅事件"), default=list)
     active = models.BooleanField(_("启用"), default=True)
     inline_pdf = models.BooleanField(_("PDF 内嵌于消息（否则为限时下载链接）"), default=False)

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
@@ -42,6 +43,7 @@ from zhiyin.delivery.models import (
     OutboxStatus,
     ReceiptVia,
 )
+from zhiyin.delivery.rotation import endpoint_secrets
 from zhiyin.delivery.services import (
     delivery_receipt_record,
     document_link,
@@ -139,9 +141,16 @@ def webhook_body(delivery: Delivery, endpoint: BureauEndpoint) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def webhook_headers(*, webhook_id: str, secret: str, body: bytes) -> dict[str, str]:
+def webhook_headers(
+    *, webhook_id: str, secret: str, body: bytes, more_secrets: Sequence[str] = ()
+) -> dict[str, str]:
+    """Standard Webhooks headers; with `more_secrets` (a rotation) the signature header
+    carries one signature per secret, space-separated, and either verifies."""
     now = datetime.now(tz=UTC)
-    signature = Webhook(secret).sign(msg_id=webhook_id, timestamp=now, data=body.decode())
+    signature = " ".join(
+        Webhook(each).sign(msg_id=webhook_id, timestamp=now, data=body.decode())
+        for each in (secret, *more_secrets)
+    )
     return {
         "webhook-id": webhook_id,
         "webhook-timestamp": str(int(now.timestamp())),
@@ -169,7 +178,12 @@ def _send(message: OutboxMessage) -> Response:
     return post_json(
         url=endpoint.url,
         body=body,
-        headers=webhook_headers(webhook_id=delivery.webhook_id, secret=endpoint.secret, body=body),
+        headers=webhook_headers(
+            webhook_id=delivery.webhook_id,
+            secret=endpoint.secret,
+            body=body,
+            more_secrets=endpoint_secrets(endpoint)[1:],
+        ),
         timeout=float(settings.DELIVERY_TIMEOUT_SECONDS),
         allow_private=endpoint.allow_private,
     )

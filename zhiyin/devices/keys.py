@@ -19,7 +19,7 @@ from zhiyin.audit.services import audit_record, district_log
 from zhiyin.devices.models import DeviceCA
 from zhiyin.lib import devproto, pki
 from zhiyin.orgs.models import District
-from zhiyin.seals.keys import seal_kek
+from zhiyin.seals.keys import key_blob_open, seal_kek
 
 #: Opened CA keys, by the stored blob (a pk could name another CA after a restore).
 _keys: dict[bytes, ec.EllipticCurvePrivateKey] = {}
@@ -58,7 +58,7 @@ def ca_key(ca: DeviceCA) -> ec.EllipticCurvePrivateKey:
     blob = bytes(ca.key_blob)
     key = _keys.get(blob)
     if key is None:
-        key = pki.key_decrypt(blob, seal_kek())
+        key = key_blob_open(blob)
         with _lock:
             _keys[blob] = key
     return key

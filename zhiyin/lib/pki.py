@@ -291,6 +291,51 @@ def kek_parse(text: str) -> bytes:
     return raw
 
 
+def kek_list_parse(text: str) -> list[bytes]:
+    """One or more key-encryption keys, separated by commas or new lines, the current one
+    first (the others stay valid for opening keys during a rotation).
+
+    Raises ``ValueError`` naming the position of a bad or repeated key.
+    """
+    parts = [part for part in text.replace("\n", ",").split(",") if part.strip()]
+    if not parts:
+        raise ValueError("no key")
+    keks: list[bytes] = []
+    for position, part in enumerate(parts, start=1):
+        try:
+            kek = kek_parse(part)
+        except ValueError as exc:
+            raise ValueError(f"key {position}: {exc}") from None
+        if kek in keks:
+            raise ValueError(f"key {position} is listed twice")
+        keks.append(kek)
+    return keks
+
+
+def kek_id(kek: bytes) -> str:
+    """A short public name for a key-encryption key (for logs and reports): 8 hex digits
+    of an HKDF derivation, which says nothing about the key itself."""
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return (
+        HKDF(algorithm=hashes.SHA256(), length=4, salt=b"zhiyin-seal-kek", info=b"key id")
+        .derive(kek)
+        .hex()
+    )
+
+
+def key_decrypt_any(blob: bytes, keks: Iterable[bytes]) -> tuple[ec.EllipticCurvePrivateKey, int]:
+    """Open a blob with whichever of `keks` it was sealed under; returns the key and that
+    KEK's position in the list. ``KeyBlobError`` when none opens it."""
+    failure: KeyBlobError | None = None
+    for position, kek in enumerate(keks):
+        try:
+            return key_decrypt(blob, kek), position
+        except KeyBlobError as exc:
+            failure = exc
+    raise failure or KeyBlobError(gettext_noop("印章私钥无法解密：密钥不对或数据已损坏"))
+
+
 def kek_derive_development(secret: str) -> bytes:
     """A stable development KEK from the project's secret key (HKDF-SHA256).
 

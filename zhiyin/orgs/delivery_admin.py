@@ -14,10 +14,13 @@ from django.contrib import admin, messages
 from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _lazy
 
 from zhiyin.core.errors import RuleViolation
 from zhiyin.delivery.models import BureauEndpoint, Delivery, DeliveryAttempt, OutboxMessage
+from zhiyin.delivery.rotation import endpoint_secret_rotate
 from zhiyin.delivery.services import delivery_replay, endpoint_register, endpoint_update
 from zhiyin.delivery.transport import target_resolve
 from zhiyin.orgs.admin import ScopedAdmin, site
@@ -80,7 +83,38 @@ class BureauEndpointAdmin(DistrictScopedAdmin):
     form = EndpointForm
     list_display = ("bureau", "url", "active", "inline_pdf", "allow_private", "disabled_reason")
     list_filter = ("active",)
-    readonly_fields = ("secret", "created_at", "failing_since", "disabled_at", "disabled_reason")
+    readonly_fields = (
+        "secret",
+        "previous_secret_until",
+        "created_at",
+        "failing_since",
+        "disabled_at",
+        "disabled_reason",
+    )
+    exclude = ("previous_secret",)
+    actions = ("rotate_secret",)
+
+    @admin.action(description=gettext_lazy("轮换签名密钥（旧密钥再并用 7 天）"))
+    def rotate_secret(self, request: HttpRequest, queryset: QuerySet[BureauEndpoint]) -> None:
+        for endpoint in queryset:
+            try:
+                rotated = endpoint_secret_rotate(endpoint=endpoint, by=request_person(request))
+            except RuleViolation as exc:
+                self.message_user(request, f"{endpoint}：{exc.message}", messages.ERROR)
+                continue
+            until = timezone.localtime(rotated.previous_secret_until)
+            self.message_user(
+                request,
+                gettext(
+                    "%(endpoint)s 的新签名密钥（只显示这一次，请交给职能部门）：%(secret)s；旧密钥有效至 %(until)s。"
+                )
+                % {
+                    "endpoint": rotated,
+                    "secret": rotated.secret,
+                    "until": f"{until:%Y-%m-%d %H:%M}",
+                },
+                messages.WARNING,
+            )
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "bureau":

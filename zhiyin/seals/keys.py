@@ -13,8 +13,10 @@ import logging
 import threading
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 
+from zhiyin.lib import pki
 from zhiyin.lib.signer import SoftwareSealSigner
 from zhiyin.seals.models import DistrictCA, ElectronicSeal
 
@@ -38,6 +40,23 @@ def seal_kek() -> bytes:
     return kek
 
 
+def seal_keks() -> list[bytes]:
+    """Every configured key-encryption key, the current one first (several during a
+    rotation: `SEAL_KEK=new,old`)."""
+    seal_kek()
+    keks: list[bytes] = list(getattr(settings, "SEAL_KEKS", None) or [settings.SEAL_KEK])
+    if keks[0] != settings.SEAL_KEK:
+        keks.insert(0, settings.SEAL_KEK)
+    return keks
+
+
+def key_blob_open(blob: bytes) -> ec.EllipticCurvePrivateKey:
+    """A stored private key (seal, district CA, device CA), opened with whichever
+    configured KEK it is sealed under; `pki.KeyBlobError` when none fits."""
+    key, _position = pki.key_decrypt_any(blob, seal_keks())
+    return key
+
+
 @functools.lru_cache(maxsize=512)
 def certificate_load(pem: str) -> x509.Certificate:
     return x509.load_pem_x509_certificate(pem.encode("ascii"))
@@ -50,9 +69,8 @@ def seal_signer(electronic_seal: ElectronicSeal) -> SoftwareSealSigner:
     if signer is not None:
         return signer
     ca: DistrictCA = electronic_seal.ca
-    signer = SoftwareSealSigner.from_encrypted(
-        key_blob=bytes(electronic_seal.key_blob),
-        kek=seal_kek(),
+    signer = SoftwareSealSigner(
+        key=key_blob_open(bytes(electronic_seal.key_blob)),
         certificate=certificate_load(electronic_seal.certificate_pem),
         chain=[certificate_load(ca.certificate_pem)],
     )

@@ -18,7 +18,7 @@ from zhiyin.audit.services import audit_record, district_log
 from zhiyin.core.errors import RuleViolation
 from zhiyin.lib import pki, stamp
 from zhiyin.orgs.models import Collective, District, Person, Village, VillageGroup
-from zhiyin.seals.keys import certificate_load, seal_kek
+from zhiyin.seals.keys import certificate_load, key_blob_open, seal_kek
 from zhiyin.seals.models import (
     SPECIAL_PURPOSE_KINDS,
     DistrictCA,
@@ -232,7 +232,7 @@ CRL_REFRESH_BEFORE = dt.timedelta(days=1)
 
 
 def _ca_key(ca: DistrictCA) -> ec.EllipticCurvePrivateKey:
-    return pki.key_decrypt(bytes(ca.key_blob), seal_kek())
+    return key_blob_open(bytes(ca.key_blob))
 
 
 def crl_url(district: District) -> str:

@@ -33,6 +33,7 @@ from zhiyin.audit.models import AuditEvent, Checkpoint
 from zhiyin.audit.services import checkpoints_create
 from zhiyin.audit.signing import signing_key
 from zhiyin.backup.crypto import current_keys
+from zhiyin.backup.restore import backup_check
 from zhiyin.backup.snapshot import MANIFEST
 from zhiyin.sealing.models import SealedDocument
 from zhiyin.sealing.services import document_seal
@@ -290,3 +291,11 @@ def test_backup_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     (out / "x").write_text("x")
     with pytest.raises(CommandError, match="已存在且不是空的"):
         call_command("backup", out=str(out))
+
+
+def test_a_backup_made_before_a_kek_rotation_still_opens(backed_up: Path, settings: Any) -> None:
+    old, new = bytes(settings.SEAL_KEK), bytes(range(32))
+    settings.SEAL_KEK = new
+    settings.SEAL_KEKS = [new, old]
+    checked = backup_check(backed_up)
+    assert checked.keys.key_id == _manifest(backed_up)["key_id"] != current_keys().key_id

@@ -249,9 +249,7 @@ def delivery_acknowledge_signed(*, body: bytes, headers: dict[str, str]) -> Deli
     if delivery is None:
         raise AcknowledgementRefused(_("签名无效或推送编号不存在。"))
     for endpoint in BureauEndpoint.objects.filter(bureau_id=delivery.bureau_id):
-        try:
-            Webhook(endpoint.secret).verify(body, headers, json_parse=False)
-        except WebhookVerificationError:
+        if not _signed_by(endpoint, body, headers):
             continue
         return delivery_receipt_record(
             delivery=delivery,
@@ -264,6 +262,19 @@ def delivery_acknowledge_signed(*, body: bytes, headers: dict[str, str]) -> Deli
             },
         )
     raise AcknowledgementRefused(_("签名无效或推送编号不存在。"))
+
+
+def _signed_by(endpoint: BureauEndpoint, body: bytes, headers: dict[str, str]) -> bool:
+    """Signed with the endpoint's secret, or during a rotation its previous one."""
+    from zhiyin.delivery.rotation import endpoint_secrets
+
+    for secret in endpoint_secrets(endpoint):
+        try:
+            Webhook(secret).verify(body, headers, json_parse=False)
+        except WebhookVerificationError:
+            continue
+        return True
+    return False
 
 
 class AcknowledgementRefused(RuleViolation):
