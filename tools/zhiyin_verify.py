@@ -13,7 +13,11 @@ Checks, without any server:
 4. inclusion proofs (RFC 9162 §2.1.3.2) of events against a signed checkpoint, and
    consistency proofs (RFC 9162 §2.1.4.2) between checkpoints;
 5. with --checkpoint FILE (a note saved earlier): the bundle's checkpoints of that size
-   have the same root, or a consistency proof from it is present.
+   have the same root, or a consistency proof from it is present;
+6. key hand-overs: a checkpoint whose note carries `zhiyin-key-handover <old> <new>` and
+   is signed by both keys passes trust from either key to the other, so checkpoints
+   before it are checked under the old key and after it under the new one, whichever of
+   the two --vkey names (the hand-overs must form one chain containing --vkey).
 
 Exit status 0 and "OK: ..." when everything holds; 1 and "FAIL: ..." naming the first
 problem otherwise; 2 for unreadable input.
@@ -192,6 +196,63 @@ def open_checkpoint(note: str, vkey: tuple[str, bytes, Ed25519PublicKey]) -> tup
     raise VerifyError(f"checkpoint is not signed by {name}")
 
 
+HANDOVER = "zhiyin-key-handover"
+
+
+def _note_size(note: str) -> int:
+    lines = note.split("\n")
+    if len(lines) < 2 or not lines[1].isdigit():
+        raise VerifyError("checkpoint body is not origin / size / root")
+    return int(lines[1])
+
+
+def _handover(note: str) -> tuple[str, str] | None:
+    body = note.rpartition("\n\n")[0]
+    for line in body.split("\n")[3:]:
+        parts = line.split(" ")
+        if len(parts) == 3 and parts[0] == HANDOVER:
+            return parts[1], parts[2]
+    return None
+
+
+def key_schedule(
+    notes: list[str], vkey_text: str
+) -> tuple[
+    dict[int, tuple[str, bytes, Ed25519PublicKey]], list[tuple[str, bytes, Ed25519PublicKey]]
+]:
+    """The key each checkpoint (by tree size) must be signed by, following hand-overs from
+    the trusted key both ways, and every key of the chain."""
+    ordered = sorted(notes, key=_note_size)
+    handovers: list[tuple[int, str, str]] = []
+    for note in ordered:
+        pair = _handover(note)
+        if pair is None:
+            continue
+        size = _note_size(note)
+        for each in pair:
+            try:
+                open_checkpoint(note, parse_vkey(each))
+            except VerifyError as exc:
+                raise VerifyError(
+                    f"checkpoint {size}: key hand-over not signed by both keys: {exc}"
+                ) from None
+        if handovers and handovers[-1][2] != pair[0]:
+            raise VerifyError(f"checkpoint {size}: key hand-over does not follow the one before")
+        handovers.append((size, pair[0], pair[1]))
+    trusted = vkey_text.strip()
+    chain = [handovers[0][1], *(new for _, _, new in handovers)] if handovers else [trusted]
+    if trusted not in chain:
+        raise VerifyError("the verifier key is none of the keys this log was signed with")
+    schedule = {}
+    epoch = 0
+    for note in ordered:
+        size = _note_size(note)
+        schedule[size] = parse_vkey(chain[epoch])
+        if epoch < len(handovers) and size == handovers[epoch][0]:
+            epoch += 1
+    return schedule, [parse_vkey(k) for k in chain]
+
+
 def _walk_chain(events: list[dict[str, Any]]) -> None:
     """Seq gap-free from 1, each hash recomputed, each link to the event before it."""
     position = {event["hash"]: i for i, event in enumerate(events)}
@@ -215,6 +276,17 @@ def _walk_chain(events: list[dict[str, Any]]) -> None:
         prev = event["hash"]
 
 
+def _open_with_any(
+    note: str, keys: list[tuple[str, bytes, Ed25519PublicKey]]
+) -> tuple[str, int, bytes]:
+    for key in keys[:-1]:
+        try:
+            return open_checkpoint(note, key)
+        except VerifyError:
+            continue
+    return open_checkpoint(note, keys[-1])
+
+
 def verify_bundle(
     bundle: dict[str, Any], vkey_text: str, saved_notes: list[str] | None = None
 ) -> str:
@@ -229,8 +301,9 @@ def verify_bundle(
     strays = [e["seq"] for e in bundle["events"] if str(e.get("log") or "") != log]
     if strays:
         raise VerifyError(f"seq {strays[0]}: belongs to another log than the bundle's")
+    schedule, chain = key_schedule([cp["note"] for cp in bundle["checkpoints"]], vkey_text)
     for cp in bundle["checkpoints"]:
-        note_origin, size, root = open_checkpoint(cp["note"], vkey)
+        note_origin, size, root = open_checkpoint(cp["note"], schedule[_note_size(cp["note"])])
         if note_origin != origin:
             raise VerifyError(f"checkpoint {size}: origin {note_origin!r} is not {origin!r}")
         if roots.get(size, root) != root:
@@ -284,7 +357,7 @@ def verify_bundle(
         consistent.add((first, second))
 
     for note in saved_notes or []:
-        _, size, root = open_checkpoint(note, vkey)
+        _, size, root = _open_with_any(note, chain)
         if size in roots and roots[size] != root:
             raise VerifyError(f"checkpoint {size}: differs from the one you saved — log forked")
         if size not in roots and not any(first == size for first, _ in consistent):

@@ -21,7 +21,7 @@ from typing import Any
 from zhiyin.audit.models import AuditEvent, Checkpoint
 from zhiyin.audit.proofs import consistency_proof, inclusion_proof
 from zhiyin.audit.services import checkpoint_create
-from zhiyin.audit.signing import signing_key
+from zhiyin.audit.signing import HANDOVER, signing_key
 
 BUNDLE_FORMAT = "zhiyin-audit-bundle/1"
 
@@ -106,6 +106,13 @@ def bundle_for_events(
                 "path": consistency_proof(first=older, second=latest),
             }
         )
+    # Key hand-overs let a verifier holding the old (or the new) key follow the rotation.
+    included = {c.tree_size for c in checkpoints}
+    handovers = Checkpoint.objects.filter(log=log, note__contains=HANDOVER).order_by("tree_size")
+    checkpoints = sorted(
+        [*checkpoints, *(c for c in handovers if c.tree_size not in included)],
+        key=lambda c: c.tree_size,
+    )
     proofs = []
     if latest is not None:
         for event in chosen:

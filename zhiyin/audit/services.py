@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
@@ -28,6 +29,7 @@ from zhiyin.audit.context import current_request_context
 from zhiyin.audit.models import GENESIS_HASH, AuditEvent, Checkpoint
 from zhiyin.core.actors import Actor
 
+logger = logging.getLogger(__name__)
 _ADVISORY_LOCK_KEY = 0x7A68_6979  # "zhiy"
 
 
@@ -257,6 +259,11 @@ def checkpoint_create(*, log: str = "") -> Checkpoint | None:
     if size == 0 or (latest is not None and latest.tree_size >= size):
         return latest
     key = signing_key()
+    from zhiyin.audit.handover import key_retired
+
+    if key_retired(key):
+        logger.warning("audit signing key was handed over: not signing; configure the new key")
+        return latest
     origin = log_origin(key.name, log)
     root = tree_for(size, log=log).root(size)
     note = note_sign(checkpoint_body(origin, size, root), key)

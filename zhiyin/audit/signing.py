@@ -127,3 +127,37 @@ def note_verify(note: str, vkey: str) -> str:
             raise ValueError("signature does not verify") from None
         return body
     raise ValueError("no signature by this key")
+
+
+# --- key hand-over ------------------------------------------------------------------------
+#: The extension line of a hand-over checkpoint: the old and the new verifier key. The note
+#: is signed by both keys, so whoever trusts either learns the other from it.
+HANDOVER = "zhiyin-key-handover"
+
+
+def handover_body(origin: str, tree_size: int, root: bytes, old_vkey: str, new_vkey: str) -> str:
+    return checkpoint_body(origin, tree_size, root) + f"{HANDOVER} {old_vkey} {new_vkey}\n"
+
+
+def note_sign_all(body: str, keys: list[NoteKey]) -> str:
+    """A signed note with one signature line per key (C2SP notes allow several)."""
+    lines = []
+    for key in keys:
+        blob = base64.b64encode(key.key_id + key.private.sign(body.encode())).decode()
+        lines.append(f"{SIGNATURE_DASH} {key.name} {blob}\n")
+    return f"{body}\n{''.join(lines)}"
+
+
+def note_handover(note: str) -> tuple[str, str] | None:
+    """(old vkey, new vkey) if the note is a hand-over checkpoint (not yet verified)."""
+    body = note.rpartition("\n\n")[0]
+    for line in body.split("\n")[3:]:
+        parts = line.split(" ")
+        if len(parts) == 3 and parts[0] == HANDOVER:
+            return parts[1], parts[2]
+    return None
+
+
+def load_key(raw: str) -> NoteKey:
+    """A signing key from PEM or base64 seed text, under this installation's name."""
+    return NoteKey(name=str(settings.AUDIT_LOG_ORIGIN), private=_load_private(raw))

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from zhiyin.audit.handover import HandoverError, checkpoint_vkeys
 from zhiyin.audit.merkle import LeafTree
 from zhiyin.audit.models import GENESIS_HASH, AuditEvent, Checkpoint
 from zhiyin.audit.services import HASHED_FIELDS
@@ -194,6 +195,10 @@ def log_verify(*, vkey: str, log: str = "", check_triggers: bool = True) -> Veri
 
 def _log_verify(*, vkey: str, log: str, check_triggers: bool) -> VerifyReport:
     checkpoints = list(Checkpoint.objects.filter(log=log).order_by("tree_size"))
+    try:  # each checkpoint's key, following signed key hand-overs from the trusted one
+        vkeys = checkpoint_vkeys(checkpoints, vkey)
+    except HandoverError as exc:
+        return VerifyReport(0, len(checkpoints), "", Problem(0, CHECKPOINT_MISMATCH, str(exc)))
     pending = iter(checkpoints)
     next_checkpoint = next(pending, None)
     tree = LeafTree()
@@ -203,7 +208,9 @@ def _log_verify(*, vkey: str, log: str, check_triggers: bool) -> VerifyReport:
     def check_up_to(size: int) -> Problem | None:
         nonlocal next_checkpoint, good_size
         while next_checkpoint is not None and next_checkpoint.tree_size <= size:
-            problem = _check_checkpoint(next_checkpoint, tree, vkey, good_size)
+            problem = _check_checkpoint(
+                next_checkpoint, tree, vkeys[next_checkpoint.tree_size], good_size
+            )
             if problem is not None:
                 return problem
             good_size = next_checkpoint.tree_size
