@@ -8,6 +8,7 @@ urlpatterns = [
     path("login/idp/", login.portal_idp_start, name="portal_idp_start"),
     path("login/idp/callback/", login.portal_idp_callback, name="portal_idp_callback"),
     path("ask/", applications.portal_ask, name="portal_ask"),
+    path("my-data/", applications.portal_my_data, name="portal_my_data"),
     path("services/<slug:code>/", applications.portal_service, name="portal_service"),
     path("services/<slug:code>/step/<int:page>/", applications.portal_step, name="portal_step"),
     path("services/<slug:code>/confirm/", applications.portal_confirm, name="portal_confirm"),

@@ -256,6 +256,9 @@ ROUTES: dict[str, Row] = {
         "GET", "/portal/login/idp/callback/", "403 403 403 403 403 403 403 403 403 403 403 403 403"
     ),
     "portal_ask": Row("GET", "/portal/ask/", "302 200 403 403 403 403 403 403 403 403 403 403 200"),
+    "portal_my_data": Row(
+        "GET", "/portal/my-data/", "302 200 403 403 403 403 403 403 403 403 403 403 200"
+    ),
     "portal_service": Row(
         "GET", "/portal/services/{service}/", "302 200 403 403 403 403 403 403 403 403 403 403 200"
     ),

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from zhiyin.audit.services import audit_record_standalone, district_log
 from zhiyin.catalog.selectors import negative_list_match, question_words
 from zhiyin.core.errors import RuleViolation
 from zhiyin.lib.idcard import id_number_mask
@@ -31,6 +32,7 @@ from zhiyin.portal.formdef import (
 )
 from zhiyin.portal.forms import AskForm
 from zhiyin.portal.models import ApplicationStatus, Service, Subsidy
+from zhiyin.portal.mydata import my_data
 from zhiyin.portal.prefill import prefill_for
 from zhiyin.portal.services.applications import (
     application_resubmit,
@@ -64,6 +66,13 @@ def portal_home(request: HttpRequest) -> HttpResponse:
             "applications": sel.applications_of(person=person)[:50],
         },
     )
+
+
+@login_required(login_url="portal_login")
+def portal_my_data(request: HttpRequest) -> HttpResponse:
+    """Everything Zhiyin holds about the signed-in resident, and who viewed it."""
+    person = _resident(request)
+    return render(request, "portal/my_data.html", {"data": my_data(person=person)})
 
 
 @login_required(login_url="portal_login")
@@ -357,6 +366,20 @@ def portal_file(request: HttpRequest, pk: int, file_pk: int) -> HttpResponseBase
     found = sel.application_file_get(
         person=person, access=request_access(request), pk=pk, file_pk=file_pk
     )
+    application = found.application
+    if application.resident_id != person.pk:
+        # Someone else's evidence: on record (who, whose, why), and the resident sees it.
+        audit_record_standalone(
+            actor=person,
+            action="application_file.view",
+            target=found,
+            target_label=f"{application.number} · {found.label or found.original_name}"[:200],
+            after={
+                "resident": application.resident_id,
+                "reason": _("办理申请 %(number)s") % {"number": application.number},
+            },
+            log=district_log(application.village.district_id),
+        )
     return FileResponse(
         found.file.open("rb"), content_type=found.content_type, filename=found.original_name
     )
