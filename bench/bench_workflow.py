@@ -3,8 +3,9 @@
 1. Each transition — submit, the group leader's approval, the secretary's approval —
    through the services (locks, checks, negative-list match, deadlines on the official
    calendar, notifications, audit events) against a same-run baseline of bare ORM writes
-   of the same rows (the status update, the two steps, the decision), one transaction
-   each on both sides, interleaved in rounds. Limit: each transition ≤ 3× its bare
+   of the same rows (the status update, the two steps, the decision, the notifications
+   made and closed, the audit event chained to its log), one transaction each on both
+   sides, interleaved in rounds. Limit: each transition ≤ 3× its bare
    writes (ratio of medians); the whole submit → approved in requests/s is shown too.
 2. Inbox: with 100,000 requests in the database, the p95 time of a secretary's inbox
    (the selector, and the whole page as the browser gets it) against a bare query of the
@@ -12,7 +13,8 @@
    Target: page p95 ≤ 200 ms.
 
 Run: .venv/bin/python bench/bench_workflow.py [rounds] [requests in the database]
-Uses a temporary SQLite database and media folder, never var/.
+Uses a temporary SQLite database and media folder, never var/; with ``BENCH_PG_URL`` set
+to a PostgreSQL database URL, a scratch PostgreSQL database beside it instead.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -41,22 +44,48 @@ def p95(values: list[float]) -> float:
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     total = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
+    pg_url = os.environ.get("BENCH_PG_URL")
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         os.environ["MEDIA_ROOT"] = str(Path(tmp) / "media")
         os.environ["DJANGO_SETTINGS_MODULE"] = "zhiyin.settings"
-        import django
+        if pg_url:
+            os.environ["DATABASE_URL"] = _scratch_database(pg_url, create=True)
+            os.environ["DB_POOL"] = "false"
+        else:
+            os.environ["DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        try:
+            import django
 
-        django.setup()
-        from django.conf import settings
-        from django.core.management import call_command
+            django.setup()
+            from django.conf import settings
+            from django.core.management import call_command
+            from django.db import connections
 
-        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-        settings.ALLOWED_HOSTS = ["testserver"]
-        call_command("migrate", verbosity=0)
-        world = setup()
-        bench_throughput(world, rounds)
-        bench_inbox(world, total)
+            settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+            settings.ALLOWED_HOSTS = ["testserver"]
+            call_command("migrate", verbosity=0)
+            print(f"database: {'PostgreSQL (scratch)' if pg_url else 'SQLite (temporary file)'}")
+            world = setup()
+            bench_throughput(world, rounds)
+            bench_inbox(world, total)
+            connections.close_all()
+        finally:
+            if pg_url:
+                _scratch_database(pg_url, create=False)
+
+
+def _scratch_database(url: str, *, create: bool) -> str:
+    """With ``BENCH_PG_URL`` the bench runs in ``<that name>_bench_workflow``, a database
+    created beside it (dropped first if left over) and dropped at the end."""
+    import psycopg
+
+    parts = urlsplit(url)
+    scratch = f"{parts.path.lstrip('/') or 'postgres'}_bench_workflow"
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+        if create:
+            conn.execute(f'CREATE DATABASE "{scratch}"')
+    return urlunsplit(parts._replace(path=f"/{scratch}"))
 
 
 def setup() -> dict[str, Any]:
@@ -174,14 +203,55 @@ def _through_services(world: dict[str, Any], requests: list[Any]) -> list[float]
 
 
 def _bare_orm(world: dict[str, Any], requests: list[Any]) -> list[float]:
+    """The same rows the services write, written with bare ORM calls: the request's
+    status, the steps, the decision, the notifications (new ones, and the closed 待办 of
+    the decided step) and one audit event per transition, chained to the log's head."""
+    import json
+
     from django.db import transaction
     from django.utils import timezone
 
     from zhiyin.approvals.models import ApprovalStep, SealRequest, StepDecision
+    from zhiyin.audit.models import GENESIS_HASH, AuditEvent
+    from zhiyin.audit.services import district_log, event_hash
+    from zhiyin.delivery.models import Notification
 
     first, second = world["steps"]
+    log = district_log(world["district"].pk)
+    clerk, leader, secretary = world["clerk"], world["leader"], world["secretary"]
+
+    def audit(
+        now: Any, actor: Any, role: str, action: str, request: Any, after: dict[str, Any]
+    ) -> None:
+        head = (
+            AuditEvent.objects.filter(log=log).order_by("-seq").values_list("seq", "hash").first()
+        )
+        seq, prev = head if head is not None else (0, GENESIS_HASH)
+        payload = {"number": request.number, "purpose": request.purpose, "round": 1}
+        event = AuditEvent(
+            log=log,
+            seq=seq + 1,
+            created_at=now,
+            actor_id=actor.pk,
+            actor_name=actor.username,
+            role=role,
+            scope=world["village"].name,
+            action=action,
+            target_type="approvals.sealrequest",
+            target_id=str(request.pk),
+            target_label=request.number,
+            before=json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")),
+            after=json.dumps(
+                {**payload, **after}, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+            ),
+            prev_hash=prev,
+        )
+        event.hash = event_hash(event)
+        event.save(force_insert=True)
+
     spent = [0.0, 0.0, 0.0]
     for request in requests:
+        link = f"/requests/{request.pk}/"
         t0 = time.perf_counter()
         now = timezone.now()
         with transaction.atomic():
@@ -208,13 +278,18 @@ def _bare_orm(world: dict[str, Any], requests: list[Any]) -> list[float]:
                     for cs in (first, second)
                 ]
             )
+            Notification.objects.create(
+                person=leader, text=f"待办：{request.number}", link=link, event="step_activated"
+            )
+            audit(now, clerk, "", "seal_request.submit", request, {"status": "submitted"})
         spent[0] += time.perf_counter() - t0
-        for index, (step, person) in enumerate(
-            zip(steps, (world["leader"], world["secretary"]), strict=True), start=1
-        ):
+        for index, (step, person) in enumerate(zip(steps, (leader, secretary), strict=True), 1):
             t0 = time.perf_counter()
             with transaction.atomic():
                 StepDecision.objects.create(step_id=step.pk, person=person, decision="approve")
+                Notification.objects.filter(
+                    link=link, event="step_activated", read_at__isnull=True
+                ).update(read_at=now)
                 ApprovalStep.objects.filter(pk=step.pk).update(
                     status="done", decision="approve", decided_at=now, decided_by=person
                 )
@@ -222,8 +297,30 @@ def _bare_orm(world: dict[str, Any], requests: list[Any]) -> list[float]:
                     ApprovalStep.objects.filter(pk=steps[1].pk).update(
                         status="active", deadline=now
                     )
-                SealRequest.objects.filter(pk=request.pk).update(
-                    status="in_approval" if step.position == 1 else "approved"
+                    Notification.objects.create(
+                        person=secretary,
+                        text=f"待办：{request.number}",
+                        link=link,
+                        event="step_activated",
+                    )
+                else:
+                    Notification.objects.bulk_create(
+                        [
+                            Notification(
+                                person=to, text=f"{request.number}", link=link, event="approved"
+                            )
+                            for to in (world["custodian"], clerk)
+                        ]
+                    )
+                status = "in_approval" if step.position == 1 else "approved"
+                SealRequest.objects.filter(pk=request.pk).update(status=status)
+                audit(
+                    now,
+                    person,
+                    person.username,
+                    "seal_request.approve",
+                    request,
+                    {"status": status},
                 )
             spent[index] += time.perf_counter() - t0
     return spent

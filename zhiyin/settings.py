@@ -7,6 +7,7 @@ production set at least `DEBUG=false`, `SECRET_KEY` (or `SECRET_KEY_FILE`) and
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -160,7 +161,32 @@ else:
     raise ImproperlyConfigured(
         f"DATABASE_URL uses {_db['ENGINE']!r}; Zhiyin supports sqlite:// and postgres:// URLs."
     )
+#: Behind pgbouncer in transaction mode a server-side cursor cannot outlive its
+#: transaction: turn them off (docs/scale.md).
+if env_bool("DB_DISABLE_SERVER_SIDE_CURSORS", False):
+    _db["DISABLE_SERVER_SIDE_CURSORS"] = True
 DATABASES = {"default": _db}
+#: A streaming replica of the primary for reads that may be a moment stale (statistics,
+#: ledgers, public verification look-ups, trace pages); see zhiyin/core/replica.py.
+_replica_url = env_str("DATABASE_REPLICA_URL", "")
+if _replica_url:
+    try:
+        _replica = dj_database_url.parse(
+            _replica_url, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=True
+        )
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URL={_replica_url!r} is not a database URL: {exc}"
+        ) from exc
+    if _replica["ENGINE"] != _db["ENGINE"] or _db["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs a PostgreSQL primary and replica.")
+    for _key in ("OPTIONS", "CONN_MAX_AGE", "DISABLE_SERVER_SIDE_CURSORS"):
+        if _key in _db:
+            _replica[_key] = copy.deepcopy(_db[_key])
+    # Tests run against the primary's test database under both names.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+    DATABASE_ROUTERS = ["zhiyin.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- People ---------------------------------------------------------------------------

@@ -3,13 +3,16 @@ remembers), the API's bearer tokens, and the requesting person's `Access`."""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import Q
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
+from zhiyin.core.replica import replica_reads
 from zhiyin.orgs.models import Person
 from zhiyin.orgs.selectors import Access, access_for
 from zhiyin.orgs.tokens import api_token_person
@@ -50,6 +53,28 @@ def request_access(request: HttpRequest) -> Access:
         cached = access_for(user)
         request._zhiyin_access = cached  # type: ignore[attr-defined]  # per-request cache
     return cached
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def replica_view(
+    view: Callable[Concatenate[HttpRequest, P], R],
+) -> Callable[Concatenate[HttpRequest, P], R]:
+    """A view whose reads may be a moment stale go to the read replica, when one is
+    configured (`zhiyin.core.replica`). The person and their access are loaded on the
+    primary first: who may see what is never decided on a stale copy. Writes the view
+    makes, and reads inside them, stay on the primary."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        if request.user.is_authenticated:
+            request_access(request)
+        with replica_reads():
+            return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 class ApiTokenAuth(HttpBearer):

@@ -13,7 +13,7 @@ from zhiyin.audit.export import bundle_for_events
 from zhiyin.audit.selectors import checkpoint_latest
 from zhiyin.audit.services import audit_record_standalone
 from zhiyin.audit.signing import signing_key
-from zhiyin.orgs.auth import request_access, request_person
+from zhiyin.orgs.auth import replica_view, request_access, request_person
 from zhiyin.orgs.privacy import official_names_hidden, official_names_shown
 from zhiyin.oversight.selectors import trace_events, trace_target_get_for, warnings_of_request
 from zhiyin.oversight.trace import trace_rows
@@ -30,6 +30,7 @@ def _names_hidden(request: HttpRequest) -> bool:
 
 
 @login_required
+@replica_view
 def trace(request: HttpRequest, target_type: str, target_id: str) -> HttpResponse:
     access = request_access(request)
     target = trace_target_get_for(access=access, target_type=target_type, target_id=target_id)
@@ -56,6 +57,7 @@ def trace(request: HttpRequest, target_type: str, target_id: str) -> HttpRespons
 
 
 @login_required
+@replica_view
 def trace_export(request: HttpRequest, target_type: str, target_id: str) -> HttpResponse:
     """The JSON bundle of the trace; the export itself is recorded (it may hold personal data)."""
     person = request_person(request)
@@ -79,6 +81,7 @@ def trace_export(request: HttpRequest, target_type: str, target_id: str) -> Http
 
 
 @login_required
+@replica_view
 def trace_pdf(request: HttpRequest, target_type: str, target_id: str) -> HttpResponse:
     """The trace, printable; recorded like the JSON export."""
     person = request_person(request)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhiyin.core.errors import RuleViolation
-from zhiyin.orgs.auth import request_access, request_person
+from zhiyin.orgs.auth import replica_view, request_access, request_person
 from zhiyin.orgs.models import Village
 from zhiyin.oversight.forms import LedgerForm, PeriodForm
 from zhiyin.oversight.ledger import (
@@ -54,6 +54,7 @@ def _year_ago() -> tuple[dt.date, dt.date]:
 
 
 @login_required
+@replica_view
 def statistics(request: HttpRequest) -> HttpResponse:
     villages = _overseen(request)
     start, end = _year_ago()
@@ -89,6 +90,7 @@ def _ledger_response(spec: LedgerSpec, file_format: str) -> HttpResponse:
 
 
 @login_required
+@replica_view
 def ledger(request: HttpRequest) -> HttpResponse:
     villages = _overseen(request)
     choices = list(villages.order_by("code").values_list("pk", "name"))
@@ -189,6 +191,7 @@ def ledger_export_download(request: HttpRequest, pk: int) -> FileResponse:
 # --- 村务公开 --------------------------------------------------------------------------------
 
 
+@replica_view
 def public_ledger(request: HttpRequest, code: str) -> HttpResponse:
     """The village's public ledger for one month: anyone may read it, no login."""
     village = Village.objects.filter(code=code, retired_at__isnull=True).first()

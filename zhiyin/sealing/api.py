@@ -15,6 +15,7 @@ from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from zhiyin.core.api import ApiError, ErrorOut, OneOf, answers
+from zhiyin.core.replica import replica_reads
 from zhiyin.sealing.verification import (
     Verdict,
     VerdictStatus,
@@ -85,13 +86,15 @@ def _out(verdict: Verdict) -> VerdictOut:
 @router.get("/{number}", response=answers({200: VerdictOut}, 422), auth=None)
 def verify_number(request: HttpRequest, number: str) -> VerdictOut:
     """Whether a sealed document has this number (details only by code or by file)."""
-    return _out(document_verify_number(number=number))
+    with replica_reads():  # a public look-up may be a moment stale
+        return _out(document_verify_number(number=number))
 
 
 @router.get("/code/{code}", response={200: VerdictOut, 404: VerdictOut, 422: ErrorOut}, auth=None)
 def verify_code(request: HttpRequest, code: str) -> Status[VerdictOut]:
     """The verdict for the QR code's secret code: the document's details and checks."""
-    verdict = document_verify_code(code=code)
+    with replica_reads():  # a public look-up may be a moment stale
+        verdict = document_verify_code(code=code)
     if verdict is None:
         return Status(
             404, _out(Verdict(status=VerdictStatus.UNKNOWN, headline=_("这个验真地址无效。")))

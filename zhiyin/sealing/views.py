@@ -17,7 +17,7 @@ from zhiyin.approvals.selectors import approved_for_custodian, seal_request_get_
 from zhiyin.audit.services import audit_record_standalone
 from zhiyin.core.errors import RuleViolation
 from zhiyin.lib import pdfdoc
-from zhiyin.orgs.auth import request_access, request_person
+from zhiyin.orgs.auth import replica_view, request_access, request_person
 from zhiyin.orgs.models import Role
 from zhiyin.orgs.selectors import Access
 from zhiyin.sealing import preview
@@ -213,6 +213,7 @@ def _verdict_page(
 
 
 @require_http_methods(["GET", "POST"])
+@replica_view
 def verify(request: HttpRequest) -> HttpResponse:
     """Public: look a number up, or upload a file to check it."""
     if request.method == "GET":
@@ -226,6 +227,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@replica_view
 def verify_number(request: HttpRequest, number: str) -> HttpResponse:
     """Public: the QR code's target. A POSTed file is checked against this number."""
     if request.method == "POST":
@@ -236,6 +238,7 @@ def verify_number(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @require_http_methods(["GET"])
+@replica_view
 def verify_code(request: HttpRequest, code: str) -> HttpResponse:
     """Public: the QR code's target, keyed by the document's secret code."""
     verdict = document_verify_code(code=code)
