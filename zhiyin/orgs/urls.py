@@ -1,9 +1,14 @@
 from django.urls import path
 
-from zhiyin.orgs import bureau_inbox, views
+from zhiyin.orgs import bureau_inbox, views, views_personal
 
 urlpatterns = [
     path("villages/<int:pk>/", views.village_detail, name="village_detail"),
+    path(
+        "villages/<int:pk>/residents/<int:person_pk>/personal-data/",
+        views_personal.resident_personal_data,
+        name="resident_personal_data",
+    ),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/password/", views.password_change, name="password_change"),
     path("bureau/", bureau_inbox.bureau_inbox, name="bureau_inbox"),

@@ -84,6 +84,16 @@ ROUTES: dict[str, Row] = {
     "village_detail": Row(
         "GET", "/villages/{village}/", "302 404 200 200 200 200 200 200 404 404 404 404 404"
     ),
+    "resident_personal_data": Row(
+        "GET",
+        "/villages/{village}/residents/{resident}/personal-data/",
+        "302 404 200 200 200 200 200 200 404 404 404 404 404",
+    ),
+    "POST resident_personal_data": Row(
+        "POST",
+        "/villages/{village}/residents/{resident}/personal-data/",
+        "302 404 400 400 400 400 400 400 404 404 404 404 404",
+    ),
     "login": Row("GET", "/accounts/login/", "200 302 302 302 302 302 302 302 302 302 302 302 302"),
     "password_change": Row(
         "GET", "/accounts/password/", "302 200 200 200 200 200 200 200 200 200 200 200 200"

@@ -63,6 +63,7 @@ def matrix_ids(world: World, services: Services, sealing: Sealing) -> dict[str, 
     assert event is not None
     return {
         "village": world.shuinan.pk,
+        "resident": world.sn_resident.pk,
         "seal": world.sn_committee_seal.pk,
         "matter": services.vegetable.matter_id,
         "request": request.pk,
