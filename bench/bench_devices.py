@@ -13,7 +13,8 @@
 
 Run: .venv/bin/python bench/bench_devices.py [rounds] [events per round] [grants]
 Needs PostgreSQL (DATABASE_URL's server, default postgres://postgres@127.0.0.1:5432);
-creates and drops its own database `zhiyin_bench_devices`, media in a temporary folder.
+creates and drops its own database `zhiyin_bench_devices` (or `BENCH_DEVICES_DB`), media in
+a temporary folder.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ sys.path.insert(0, str(ROOT))
 INGEST_TARGET_PER_S = 50.0
 INGEST_RATIO_LIMIT = 10.0
 LATENCY_LIMIT_MS = 1000.0
-DB_NAME = "zhiyin_bench_devices"
+#: Its own database, created and dropped by each run (BENCH_DEVICES_DB names another).
+DB_NAME = os.environ.get("BENCH_DEVICES_DB", "zhiyin_bench_devices")
 
 
 def verdict(ok: bool) -> str:

@@ -28,8 +28,14 @@ from django.utils import timezone
 
 from zhiyin.devices import events
 from zhiyin.devices.alarms import alarm_raise
-from zhiyin.devices.messages import figures_apply, iso, message_authenticate, time_parse
-from zhiyin.devices.models import DeviceBoot, DeviceCommand, DeviceEvent, SealDevice
+from zhiyin.devices.messages import (
+    clock_tolerance,
+    figures_apply,
+    iso,
+    message_authenticate,
+    time_parse,
+)
+from zhiyin.devices.models import DeviceAlarm, DeviceBoot, DeviceCommand, DeviceEvent, SealDevice
 from zhiyin.devices.stamps import stamp_record
 from zhiyin.lib import devproto
 from zhiyin.lib.devproto import ProtocolError
@@ -156,14 +162,54 @@ def event_ingest(*, message: dict[str, Any], via: str = "https") -> tuple[EventR
             via=via[:10],
         )
         _sequence_check(device, state, event)
-        device.last_seen_at = now
-        device.online = True
-        device.offline_alarmed_at = None
-        device.save(update_fields=["last_seen_at", "online", "offline_alarmed_at"])
+        _clock_check(device, event, now)
+        _seen(device, now)
         stamp_status = _handle(device, event, message["body"])
         return EventResult(
             event_id, boot, seq, "stored", stamp_status=stamp_status
         ), state.acked_seq
+
+
+#: A terminal's "last seen" is rewritten at most this often while it sends a batch.
+SEEN_PRECISION = dt.timedelta(seconds=5)
+
+
+def _seen(device: SealDevice, now: dt.datetime) -> None:
+    if (
+        device.online
+        and device.offline_alarmed_at is None
+        and device.last_seen_at is not None
+        and now - device.last_seen_at < SEEN_PRECISION
+    ):
+        return
+    device.last_seen_at = now
+    device.online = True
+    device.offline_alarmed_at = None
+    device.save(update_fields=["last_seen_at", "online", "offline_alarmed_at"])
+
+
+def _clock_check(device: SealDevice, event: DeviceEvent, now: dt.datetime) -> None:
+    """An event cannot have happened after it arrived: a terminal time ahead of ours by
+    more than the tolerance is a skewed clock (``clock_skew``, once per boot). A time far
+    behind is what offline replay looks like, so only ``hello`` measures that."""
+    ahead = event.device_time - now
+    if ahead <= clock_tolerance():
+        return
+    if DeviceAlarm.objects.filter(
+        device=device, kind=events.ALARM_CLOCK_SKEW, event__boot=event.boot
+    ).exists():
+        return
+    alarm_raise(
+        device,
+        events.ALARM_CLOCK_SKEW,
+        {
+            "skew_seconds": int(ahead.total_seconds()),
+            "device_time": iso(event.device_time),
+            "server_time": iso(now),
+            "tolerance_seconds": int(clock_tolerance().total_seconds()),
+        },
+        event,
+    )
 
 
 def _sequence_check(device: SealDevice, state: DeviceBoot, event: DeviceEvent) -> None:
@@ -182,12 +228,15 @@ def _sequence_check(device: SealDevice, state: DeviceBoot, event: DeviceEvent) -
             },
             event,
         )
-    previous = (
-        DeviceEvent.objects.filter(device=device, boot=event.boot, seq=seq - 1)
-        .values_list("hash", flat=True)
-        .first()
-    )
-    expected = previous if seq > 1 else devproto.ZERO_HASH
+    expected: str | None = devproto.ZERO_HASH
+    if seq > 1:  # the previous event's hash, if it is stored (not across a gap)
+        expected = (
+            DeviceEvent.objects.filter(device=device, boot=event.boot, seq=seq - 1)
+            .values_list("hash", flat=True)
+            .first()
+            if seq - 1 <= state.max_seq
+            else None
+        )
     if expected is not None and event.prev != expected:
         alarm_raise(
             device,
@@ -195,8 +244,11 @@ def _sequence_check(device: SealDevice, state: DeviceBoot, event: DeviceEvent) -
             {"prev_mismatch": True, "expected_prev": expected, "prev": event.prev},
             event,
         )
+    later_stored = state.max_seq > seq  # events after this one arrived before it
     state.max_seq = max(state.max_seq, seq)
-    if seq == state.acked_seq + 1:
+    if seq == state.acked_seq + 1 and not later_stored:
+        state.acked_seq = seq
+    elif seq == state.acked_seq + 1:
         stored = set(
             DeviceEvent.objects.filter(device=device, boot=event.boot, seq__gt=seq).values_list(
                 "seq", flat=True

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.urls import reverse
 
 from zhiyin.approvals.models import SealRequest
+from zhiyin.devices.messages import clock_tolerance
 from zhiyin.devices.models import (
     AuthorizationStatus,
     DeviceAlarm,
@@ -99,6 +100,13 @@ def request_stamps(*, request: SealRequest) -> list[StampEvent]:
         .select_related("device", "slot")
         .order_by("device_time", "pk")
     )
+
+
+def stamps_clock_skewed(stamps: list[StampEvent]) -> set[int]:
+    """Stamps whose terminal time is later than their arrival by more than the tolerance
+    (a stamp cannot be made after it arrived): the terminal's clock is off."""
+    tolerance = clock_tolerance()
+    return {s.pk for s in stamps if s.device_time - s.server_time > tolerance}
 
 
 def photos_by_sha(shas: list[str]) -> dict[str, DevicePhoto]:

@@ -75,7 +75,9 @@ def poll_authenticate(message: dict[str, Any]) -> tuple[SealDevice, int]:
     after = body.get("after") if isinstance(body, dict) else None
     if isinstance(after, bool) or not isinstance(after, int) or after < 0:
         raise ProtocolError("bad_message", "poll 的 after 必须是非负整数")
-    SealDevice.objects.filter(pk=device.pk).update(last_seen_at=timezone.now(), online=True)
+    SealDevice.objects.filter(pk=device.pk).update(
+        last_seen_at=timezone.now(), online=True, offline_alarmed_at=None
+    )
     return device, after
 
 

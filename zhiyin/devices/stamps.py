@@ -84,6 +84,10 @@ def stamp_record(device: SealDevice, event: DeviceEvent, body: dict[str, Any]) -
             pk=authorization.pk, used__lt=F("count")
         ).update(used=F("used") + 1)
         status = StampStatus.AUTHORIZED if counted else StampStatus.OVER_COUNT
+        if counted:
+            # exact without reading back: only this terminal's events move this count,
+            # and they are serialized by the device lock `event_ingest` holds
+            authorization.used += 1
     request = authorization.request if authorization is not None else None
     other_request = None
     if status == StampStatus.CODE_MISMATCH and code:
@@ -123,7 +127,7 @@ def stamp_record(device: SealDevice, event: DeviceEvent, body: dict[str, Any]) -
             "emergency": bool(authorization and authorization.emergency),
             "code_request": other_request,
             "stamp_count": authorization.count if authorization else None,
-            "used": authorization_used(authorization),
+            "used": authorization.used if authorization else None,
             "valid_from": iso(authorization.not_before) if authorization else "",
             "valid_until": iso(authorization.not_after) if authorization else "",
         },
@@ -143,20 +147,9 @@ def stamp_record(device: SealDevice, event: DeviceEvent, body: dict[str, Any]) -
             },
             event,
         )
-    elif authorization is not None:
+    elif authorization is not None and authorization.used >= authorization.count:
         _after_authorized(authorization.pk)
     return status
-
-
-def authorization_used(authorization: StampAuthorization | None) -> int | None:
-    """Stamps counted under the grant after this one (read back: the count moved in SQL)."""
-    if authorization is None:
-        return None
-    return (
-        StampAuthorization.objects.filter(pk=authorization.pk)
-        .values_list("used", flat=True)
-        .first()
-    )
 
 
 def _after_authorized(authorization_id: int) -> None:

@@ -45,6 +45,7 @@ from zhiyin.devices.selectors import (
     request_authorizations,
     request_stamps,
     request_terminal_slot,
+    stamps_clock_skewed,
 )
 from zhiyin.devices.services import device_enrol_code_renew, device_register, device_state_set
 from zhiyin.orgs.auth import request_access, request_person
@@ -104,6 +105,7 @@ def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "slots": list(device.slots.select_related("seal")),
             "stamps": stamps,
             "photos": photos_by_sha([s.photo_sha256 for s in stamps]),
+            "skewed": stamps_clock_skewed(stamps),
             "alarms": alarms,
             "emergencies": emergencies_for(device=device),
             "is_custodian": is_custodian,
@@ -138,6 +140,7 @@ def _request_context(request: HttpRequest, seal_request: SealRequest) -> dict[st
         "open": open_one,
         "stamps": stamps,
         "photos": photos_by_sha([s.photo_sha256 for s in stamps]),
+        "skewed": stamps_clock_skewed(stamps),
         "authorized_count": sum(1 for s in stamps if s.status == "authorized"),
         "is_custodian": is_custodian,
         "can_authorize": is_custodian
@@ -174,6 +177,7 @@ def request_panel(request: HttpRequest, seal_request: SealRequest) -> str:
             "r": seal_request,
             "stamps": stamps,
             "photos": photos_by_sha([s.photo_sha256 for s in stamps]),
+            "skewed": stamps_clock_skewed(stamps),
         },
         request=request,
     )

@@ -219,3 +219,59 @@ def test_opening_a_terminal_asks_for_a_fresh_second_factor(terminal: Terminal) -
     )
     assert opened["Location"].startswith(reverse("accounts_second_factor"))
     assert not StampAuthorization.objects.filter(emergency=True).exists()
+
+
+def test_the_device_page_shows_its_state_and_the_periodic_sweep_raises_offline(
+    terminal: Terminal,
+) -> None:
+    """Online/offline, the last event, the ink level and the alarms; a terminal silent
+    longer than DEVICE_OFFLINE_HOURS gets its ``offline`` alarm from the periodic sweep
+    (settings.PERIODIC_TASKS), once."""
+    from django.conf import settings
+
+    from zhiyin.devices.models import DeviceAlarm
+    from zhiyin.devices.tasks import devices_sweep
+
+    assert ("zhiyin.devices.tasks.devices_sweep", 60) in settings.PERIODIC_TASKS
+    world, device = terminal.world, terminal.sim
+    device.state["ink"] = 37
+    terminal.local.hello(device)
+    device.alarm("ink_low")
+    terminal.local.sync(device)
+    url = reverse("device_detail", args=[terminal.device.pk])
+    html = client_for(world.inspector).get(url).content.decode()
+    assert "在线" in html and "37%" in html and "印油不足" in html
+    assert "alarm ·" in html  # the last event: its type and time
+    assert devices_sweep.call() == 0  # seen just now: nothing to raise
+    SealDevice.objects.filter(pk=terminal.device.pk).update(
+        last_seen_at=timezone.now() - dt.timedelta(hours=25)
+    )
+    assert devices_sweep.call() == 1
+    assert devices_sweep.call() == 0
+    assert DeviceAlarm.objects.filter(kind="offline").count() == 1
+    html = client_for(world.inspector).get(url).content.decode()
+    assert "离线" in html and "长时间离线" in html
+
+
+def test_a_terminal_clock_ahead_of_the_server_is_flagged(terminal: Terminal) -> None:
+    """A stamp timed after it arrived cannot be right: beyond the tolerance it raises
+    ``clock_skew`` (once per boot) and the request page marks the stamp."""
+    from zhiyin.devices.models import DeviceAlarm
+
+    world, device = terminal.world, terminal.sim
+    request = approved(terminal, stamp_count=2)
+    authorization = stamp_authorization_create(
+        request=request, by=world.sn_custodian1, not_after=timezone.now() + dt.timedelta(hours=1)
+    )
+    terminal.local.sync(device)
+    device.state["clock_offset"] = 600.0  # ten minutes fast, tolerance two
+    device.stamp(authorization.code, transport=terminal.local)
+    device.stamp(authorization.code, transport=terminal.local)
+    skew = DeviceAlarm.objects.get(kind="clock_skew")
+    assert 590 <= skew.detail["skew_seconds"] <= 610 and skew.event is not None
+    html = (
+        client_for(world.sn_clerk)
+        .get(reverse("seal_request_detail", args=[request.pk]))
+        .content.decode()
+    )
+    assert html.count("终端时钟偏差") == 2

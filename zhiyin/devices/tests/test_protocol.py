@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from cryptography import x509
+from django.db.models import Q
 from django.utils import timezone
 
 from zhiyin.approvals.models import RequestStatus
@@ -432,3 +433,36 @@ def test_a_photo_must_match_its_hash_and_type(terminal: Terminal) -> None:
         message=auth, sha256=sha, data=data, content_type="image/png"
     )
     assert created and not created_again and again.pk == photo.pk
+
+
+def test_every_device_fact_goes_to_the_district_log(terminal: Terminal) -> None:
+    """Terminals belong to a district: each of their audit events (registration to alarms)
+    is appended to that district's log, never to the installation log."""
+    world = terminal.world
+    request = approved(terminal, stamp_count=1)
+    authorization = _authorize(terminal, request)
+    terminal.sim.stamp(authorization.code, transport=terminal.local)
+    terminal.sim.stamp(authorization.code, force=True, transport=terminal.local)
+    second = approved(terminal, stamp_count=1)
+    revoked = _authorize(terminal, second)
+    stamp_authorization_revoke(authorization=revoked, by=world.sn_custodian1, reason="重开")
+    emergency = emergency_open(
+        device=terminal.device, slot_code="committee", by=world.sn_custodian1, reason="台风抢险证明"
+    )
+    emergency_approve(authorization=emergency, by=world.sn_secretary)
+    terminal.local.hello(terminal.sim)
+    alarms.device_offline_alarm(
+        device_id=terminal.device.pk, now=timezone.now() + dt.timedelta(hours=25)
+    )
+    device_state_set(device=terminal.device, change="suspend", by=world.sn_admin)
+    written = AuditEvent.objects.filter(
+        Q(action__startswith="device")
+        | Q(action__startswith="stamp_authorization")
+        | Q(action__startswith="stamp_event")
+    )
+    assert set(written.values_list("action", flat=True)) >= {
+        *events.ALL_ACTIONS,
+        "device.register",
+        "device_ca.create",
+    } - {events.STAMP_AUTHORIZATION_CONFIRM, events.STAMP_AUTHORIZATION_EXPIRE}
+    assert set(written.values_list("log", flat=True)) == {str(world.district.pk)}
