@@ -116,7 +116,7 @@ class Bridge:
     ) -> None:
         # Shared subscriptions: with several workers, each message goes to one of them.
         share = f"$share/{SERVER_IDENTITY}/{self.prefix}/dev/+"
-        client.subscribe([(f"{share}/hello", 1), (f"{share}/evt", 1)])
+        client.subscribe([(f"{share}/hello", 1), (f"{share}/evt", 1), (f"{share}/state", 1)])
         self.connected.set()
 
     def start(self) -> None:
@@ -149,6 +149,9 @@ class Bridge:
         serial, kind = where
         close_old_connections()
         try:
+            if kind == "state":
+                self._online_state(serial, message.payload)
+                return
             data = devproto.decode(message.payload)
             if kind == "hello":
                 if data.get("device") != serial:
@@ -172,6 +175,22 @@ class Bridge:
             logger.exception("MQTT message on %s could not be handled", message.topic)
         finally:
             close_old_connections()
+
+    def _online_state(self, serial: str, payload: bytes) -> None:
+        """The terminal's retained ``…/state`` (``{"online": true|false}``), published by
+        itself or, as its last will, by the broker when the connection breaks. Unsigned:
+        the broker's ACL is what lets only that terminal (or its will) publish there."""
+        try:
+            online = json.loads(payload).get("online")
+        except (ValueError, AttributeError):
+            return
+        if not isinstance(online, bool):
+            return
+        devices = SealDevice.objects.filter(serial=serial)
+        if online:
+            devices.update(online=True, last_seen_at=timezone.now(), offline_alarmed_at=None)
+        else:
+            devices.update(online=False)
 
     def _publish_command(self, command: DeviceCommand) -> None:
         properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]  # paho has no annotation here

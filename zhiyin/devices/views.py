@@ -73,7 +73,13 @@ def _step_up(back: str) -> HttpResponse:
 
 
 def _online(device: SealDevice) -> bool:
-    return bool(device.last_seen_at and timezone.now() - device.last_seen_at < ONLINE_WITHIN)
+    """Seen lately and not gone: an MQTT terminal's broken connection (its last will)
+    shows at once, an HTTPS terminal's silence after ONLINE_WITHIN."""
+    return bool(
+        device.online
+        and device.last_seen_at
+        and timezone.now() - device.last_seen_at < ONLINE_WITHIN
+    )
 
 
 @login_required

@@ -159,3 +159,31 @@ def test_device_mqtt_setup_writes_a_broker_configuration(
     assert "pattern write zhiyin/dev/%u/evt" in (out / "acl").read_text()
     assert "use_identity_as_username true" in (out / "mosquitto.conf").read_text()
     assert (out / "server.key").stat().st_mode & 0o077 == 0
+
+
+def test_a_broken_connection_shows_the_terminal_offline_at_once(
+    terminal: Terminal, broker: Broker
+) -> None:
+    """The terminal's retained ``…/state`` and its last will: when its connection breaks
+    without a goodbye, the broker says so and the device page shows 离线 at once."""
+    from django.urls import reverse
+
+    from conftest import client_for
+    from zhiyin.devices.models import SealDevice
+
+    def online() -> bool:
+        return SealDevice.objects.get(pk=terminal.device.pk).online
+
+    page = reverse("device_detail", args=[terminal.device.pk])
+    SealDevice.objects.filter(pk=terminal.device.pk).update(online=False)
+    with bridge_running(broker):
+        transport = sim.MqttTransport(broker.url, terminal.sim, broker.cafile)
+        assert _wait(online)  # its retained {"online": true}
+        assert "在线" in client_for(terminal.world.inspector).get(page).content.decode()
+        transport.client.loop_stop()
+        socket = transport.client.socket()
+        assert socket is not None
+        socket.close()  # the line drops: no DISCONNECT, the broker publishes the will
+        assert _wait(lambda: not online())
+        html = client_for(terminal.world.inspector).get(page).content.decode()
+        assert "离线" in html
