@@ -8,11 +8,12 @@ by the signature inside the message (docs/device-protocol.md, "HTTPS"). Errors a
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
-from django.db import close_old_connections
+from django.db import OperationalError, close_old_connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -23,6 +24,8 @@ from zhiyin.devices import ingest, messages, sessions
 from zhiyin.devices.services import device_enrol
 from zhiyin.lib import devproto
 from zhiyin.lib.devproto import ProtocolError
+
+logger = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
 MAX_BATCH = 500
@@ -42,6 +45,7 @@ STATUS = {
     "device_retired": 403,
     "seq_conflict": 409,
     "too_large": 413,
+    "busy": 503,
 }
 
 
@@ -64,6 +68,11 @@ def _answer(view: Callable[[HttpRequest], dict[str, Any]]) -> Callable[..., Http
             return _error(exc.code, str(exc))
         except RuleViolation as exc:
             return _error("refused", exc.message)
+        except OperationalError:
+            # the database is busy or away for a moment (SQLite's write lock past its
+            # busy timeout, a dropped connection): nothing was stored, try again later
+            logger.warning("device API %s: database busy", request.path, exc_info=True)
+            return _error("busy", "服务器繁忙，请稍后重试")
 
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__
