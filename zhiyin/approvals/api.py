@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 from ninja.security import django_auth
 
+from zhiyin.approvals.fields import RequestFields
 from zhiyin.approvals.files import JPEG, PDF, PNG
 from zhiyin.approvals.models import (
     ApprovalStep,
@@ -256,9 +257,7 @@ def request_create(
         if payload.on_behalf_of_id
         else None
     )
-    created = seal_request_create(
-        by=person,
-        village=village,
+    fields = RequestFields(
         matter=matter,
         seal=seal,
         stamp_count=payload.stamp_count,
@@ -266,8 +265,13 @@ def request_create(
         purpose=payload.purpose,
         group=group,
         on_behalf_of=on_behalf_of,
+    )
+    created = seal_request_create(
+        by=person,
+        village=village,
         documents=documents or [],
         attachments=attachments or [],
+        **fields,
     )  # a RuleViolation becomes a 400 `refused` (zhiyin.api)
     return Status(201, _detail(created))
 

@@ -29,6 +29,8 @@ from zhiyin.orgs.selectors import Access
 
 
 def seal_requests_for(*, access: Access) -> QuerySet[SealRequest]:
+    """Requests the person may see: their villages' and districts' (village-wide roles), their
+    groups', and those naming them as applicant or resident; none for anonymous."""
     if access.person_id is None:
         return SealRequest.objects.none()
     return SealRequest.objects.filter(
@@ -41,6 +43,7 @@ def seal_requests_for(*, access: Access) -> QuerySet[SealRequest]:
 
 
 def seal_request_get_for(*, access: Access, pk: int) -> SealRequest:
+    """One request within `seal_requests_for`; any other, existing or not, is `Http404`."""
     request = seal_requests_for(access=access).filter(pk=pk).first()
     if request is None:
         raise Http404
@@ -48,6 +51,8 @@ def seal_request_get_for(*, access: Access, pk: int) -> SealRequest:
 
 
 def document_get_for(*, access: Access, request_pk: int, pk: int) -> RequestDocument:
+    """A document of a request the person may see; `Http404` otherwise (superseded ones included,
+    for the record)."""
     request = seal_request_get_for(access=access, pk=request_pk)
     document = RequestDocument.objects.filter(request=request, pk=pk).first()
     if document is None:
@@ -56,6 +61,7 @@ def document_get_for(*, access: Access, request_pk: int, pk: int) -> RequestDocu
 
 
 def attachment_get_for(*, access: Access, request_pk: int, pk: int) -> RequestAttachment:
+    """An attachment of a request the person may see; `Http404` otherwise."""
     request = seal_request_get_for(access=access, pk=request_pk)
     attachment = RequestAttachment.objects.filter(request=request, pk=pk).first()
     if attachment is None:
@@ -133,6 +139,8 @@ def approved_for_custodian(*, access: Access) -> QuerySet[SealRequest]:
 
 
 def request_timeline(*, request: SealRequest) -> QuerySet[ApprovalStep]:
+    """Every round's steps with their deciders and decisions, in order (no scoping: the caller has
+    scoped `request`)."""
     return (
         request.steps.select_related("decided_by")
         .prefetch_related(
@@ -153,6 +161,8 @@ def villages_to_apply_in(*, access: Access) -> QuerySet[Village]:
 
 
 def residents_of(*, village: Village) -> QuerySet[Person]:
+    """The active residents registered in `village`, by name (for 代办; the caller checks the person
+    may file there)."""
     return Person.objects.filter(home_village=village, is_active=True).order_by("real_name")
 
 
@@ -186,6 +196,8 @@ def step_holders(step: ApprovalStep) -> QuerySet[Person]:
 
 
 def person_holds_step(person: Person, step: ApprovalStep) -> bool:
+    """Whether one of the person's active grants makes them a holder of `step` (the applicant is
+    refused by the services, not here)."""
     return RoleGrant.objects.filter(grant_filter_for_step(step), person=person).exists()
 
 
@@ -215,6 +227,8 @@ def unviewed_documents(*, request: SealRequest, person: Person) -> QuerySet[Requ
 
 
 def overdue_steps_due(now: Any = None) -> list[int]:
+    """Ids of active steps past their deadline whose holders or superiors have not yet been told
+    (the overdue sweep's work list; not scoped)."""
     moment = now or timezone.now()
     return list(
         ApprovalStep.objects.filter(

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from zhiyin.approvals.fields import request_fields_from, request_fields_initial
 from zhiyin.approvals.forms import DecisionForm, SealRequestForm, WithdrawForm
 from zhiyin.approvals.hooks import physical_stamping_url, request_panels
 from zhiyin.approvals.models import SealRequest
@@ -121,15 +122,9 @@ def request_create(request: HttpRequest) -> HttpResponse:
             created = seal_request_create(
                 by=person,
                 village=village,
-                matter=data["matter"],
-                seal=data["seal"],
-                stamp_count=data["stamp_count"],
-                place_of_use=data["place_of_use"],
-                purpose=data["purpose"],
-                group=data["group"],
-                on_behalf_of=data["on_behalf_of"],
                 documents=data["documents"],
                 attachments=data["attachments"],
+                **request_fields_from(data),
             )
         except RuleViolation as exc:
             form.add_error(None, exc.message)
@@ -148,15 +143,7 @@ def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if seal_request.applicant_id != person.pk or not seal_request.is_editable:
         raise Http404
     village, matters = _form_context(person, seal_request.village_id)
-    initial = {
-        "matter": seal_request.matter_id,
-        "seal": seal_request.seal_id,
-        "stamp_count": seal_request.stamp_count,
-        "place_of_use": seal_request.place_of_use,
-        "purpose": seal_request.purpose,
-        "group": seal_request.group_id,
-        "on_behalf_of": seal_request.on_behalf_of_id,
-    }
+    initial = request_fields_initial(seal_request)
     form = SealRequestForm(
         request.POST or None,
         request.FILES or None,
@@ -171,16 +158,10 @@ def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
             seal_request_update(
                 request=seal_request,
                 by=person,
-                matter=data["matter"],
-                seal=data["seal"],
-                stamp_count=data["stamp_count"],
-                place_of_use=data["place_of_use"],
-                purpose=data["purpose"],
-                group=data["group"],
-                on_behalf_of=data["on_behalf_of"],
                 documents=data["documents"],
                 attachments=data["attachments"],
                 remove_document_ids=remove,
+                **request_fields_from(data),
             )
         except RuleViolation as exc:
             form.add_error(None, exc.message)

@@ -73,6 +73,8 @@ def canonical_text_of(values: Mapping[str, Any]) -> str:
 
 
 def event_hash_of(values: Mapping[str, Any]) -> str:
+    """The SHA-256 chaining an event: its previous hash and its canonical text; the same for a row
+    and for the values about to be one."""
     text = canonical_text_of(values)
     return hashlib.sha256((values["prev_hash"] + "\n" + text).encode("utf-8")).hexdigest()
 
@@ -83,6 +85,8 @@ def event_canonical_text(event: AuditEvent) -> str:
 
 
 def event_hash(event: AuditEvent) -> str:
+    """The hash a stored event should carry, recomputed from its fields (verification compares it
+    with `event.hash`)."""
     return event_hash_of(event.__dict__)
 
 

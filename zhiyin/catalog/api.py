@@ -26,6 +26,7 @@ from zhiyin.catalog.selectors import (
     negative_list_for,
     negative_list_match,
 )
+from zhiyin.catalog.services import matter_data, negative_list_item_data
 from zhiyin.core.api import AUTHENTICATED, ApiError, Id, OneOf, answers
 from zhiyin.orgs.auth import ApiTokenAuth
 from zhiyin.orgs.models import District, Person, Role
@@ -103,33 +104,19 @@ def _access(request: HttpRequest) -> Access:
 
 
 def _matter_out(matter: Matter) -> dict[str, object]:
-    return {
-        "id": matter.pk,
-        "code": matter.code,
-        "name": matter.name,
-        "category": matter.category,
-        "tier": matter.tier,
-        "legal_basis": matter.legal_basis,
-        "seal_kinds": matter.seal_kinds,
-        "owner_levels": matter.owner_levels,
-        "required_attachments": matter.required_attachments,
-        "electronic_allowed": matter.electronic_allowed,
-        "target_bureau": matter.target_bureau.name if matter.target_bureau else None,
-        "chain_id": matter.chain_id,
-        "is_active": matter.is_active,
-    }
+    """What the log records of a matter (`matter_data`), with the API's id, `chain_id`
+    and the target bureau by name."""
+    data: dict[str, object] = dict(matter_data(matter))
+    data["chain_id"] = data.pop("chain")
+    data["target_bureau"] = matter.target_bureau.name if matter.target_bureau else None
+    return {"id": matter.pk, **data}
 
 
 def _item_out(item: NegativeListItem) -> dict[str, object]:
-    return {
-        "id": item.pk,
-        "name": item.name,
-        "aliases": item.aliases,
-        "reason": item.reason,
-        "where_instead": item.where_instead,
-        "source": item.source,
-        "district_id": item.district_id,
-    }
+    """What the log records of a negative-list item, with the API's id and `district_id`."""
+    data: dict[str, object] = dict(negative_list_item_data(item))
+    data["district_id"] = data.pop("district")
+    return {"id": item.pk, **data}
 
 
 def _district(district_id: int | None) -> District | None:

@@ -43,6 +43,8 @@ def matters_for(
 
 
 def matter_get_for(*, access: Access, pk: int) -> Matter:
+    """One matter of the person's catalog districts, stopped ones included (an old request may name
+    it); `Http404` otherwise."""
     matter = matters_for(access=access, include_inactive=True).filter(pk=pk).first()
     if matter is None:
         raise Http404
@@ -50,6 +52,7 @@ def matter_get_for(*, access: Access, pk: int) -> Matter:
 
 
 def matters_search(*, access: Access, query: str = "") -> QuerySet[Matter]:
+    """The person's active matters whose name or code contains `query`, by category and code."""
     matters = matters_for(access=access)
     query = query.strip()
     if query:

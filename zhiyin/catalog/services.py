@@ -118,6 +118,8 @@ def _chain_write(*, district: District, name: str, steps: list[StepSpec]) -> App
 
 
 def chain_data(chain: ApprovalChain) -> dict[str, Any]:
+    """A chain and its steps as the audit log records them (name, version, each step's role, scope
+    and time limit)."""
     return {
         "name": chain.name,
         "version": chain.version,
@@ -203,6 +205,7 @@ def matter_chain_revise(
 
 
 def matter_data(matter: Matter) -> dict[str, Any]:
+    """A matter's fields as the audit log records them (bureau and chain by id)."""
     return {
         "code": matter.code,
         "name": matter.name,
@@ -298,6 +301,7 @@ def matter_update(*, matter: Matter, by: Person | None) -> Matter:
 
 
 def negative_list_item_data(item: NegativeListItem) -> dict[str, Any]:
+    """A negative-list item's fields as the audit log records them."""
     return {
         "district": item.district_id,
         "name": item.name,
@@ -309,6 +313,8 @@ def negative_list_item_data(item: NegativeListItem) -> dict[str, Any]:
 
 
 def negative_list_item_clean(item: NegativeListItem) -> None:
+    """Strip and check an item in place (name, aliases, reason, where to go instead, no duplicate in
+    its district); refuses with `RuleViolation`, writes nothing."""
     item.name = item.name.strip()
     item.reason = item.reason.strip()
     item.where_instead = item.where_instead.strip()
@@ -336,6 +342,8 @@ def _require_item_admin(by: Person | None, item: NegativeListItem) -> None:
 
 @transaction.atomic
 def negative_list_item_create(*, item: NegativeListItem, by: Person | None) -> NegativeListItem:
+    """A district admin adds an item to their district's list (the nationwide list only by the
+    system); atomic and audited in the district's log."""
     _require_item_admin(by, item)
     negative_list_item_clean(item)
     item.save()
@@ -351,6 +359,8 @@ def negative_list_item_create(*, item: NegativeListItem, by: Person | None) -> N
 
 @transaction.atomic
 def negative_list_item_update(*, item: NegativeListItem, by: Person | None) -> NegativeListItem:
+    """A district admin changes an item of their district, the stored row locked; the before and
+    after are audited."""
     before = NegativeListItem.objects.select_for_update().get(pk=item.pk)
     _require_item_admin(by, before)
     _require_item_admin(by, item)

@@ -22,6 +22,8 @@ from zhiyin.delivery.models import (
 
 
 def notifications_for(*, person: Recipient, unread_only: bool = False) -> QuerySet[Notification]:
+    """The person's own notifications only (optionally the unread ones), newest first as the model
+    orders them."""
     notes = Notification.objects.filter(person_id=person.id)
     if unread_only:
         notes = notes.filter(read_at__isnull=True)

@@ -45,6 +45,8 @@ def _device_scope(access: Access) -> Q | None:
 
 
 def devices_for(*, access: Access) -> QuerySet[SealDevice]:
+    """Terminals in the villages and districts the person's grants cover, with their slots and
+    seals; none for anonymous."""
     scope = _device_scope(access)
     if access.person_id is None or scope is None:
         return SealDevice.objects.none()
@@ -54,6 +56,7 @@ def devices_for(*, access: Access) -> QuerySet[SealDevice]:
 
 
 def device_get_for(*, access: Access, pk: int) -> SealDevice:
+    """One terminal within `devices_for`; any other is `Http404`."""
     device = devices_for(access=access).filter(pk=pk).first()
     if device is None:
         raise Http404
@@ -61,10 +64,13 @@ def device_get_for(*, access: Access, pk: int) -> SealDevice:
 
 
 def device_alarms(*, device: SealDevice, limit: int = 50) -> list[DeviceAlarm]:
+    """A terminal's latest alarms (at most `limit`); the caller has scoped the terminal."""
     return list(device.alarms.select_related("event")[:limit])
 
 
 def device_stamps(*, device: SealDevice, limit: int = 50) -> list[StampEvent]:
+    """A terminal's latest stamps by the device's clock (at most `limit`); the caller has scoped the
+    terminal."""
     return list(
         device.stamps.select_related("request", "slot").order_by("-device_time", "-pk")[:limit]
     )
@@ -87,6 +93,8 @@ def request_terminal_link(request: SealRequest) -> str | None:
 
 
 def request_authorizations(*, request: SealRequest) -> list[StampAuthorization]:
+    """A request's stamp authorizations, newest first, with who created, confirmed and ended them;
+    the caller has scoped the request."""
     return list(
         request.stamp_authorizations.select_related(
             "device", "slot", "created_by", "confirmed_by", "ended_by"
@@ -95,6 +103,8 @@ def request_authorizations(*, request: SealRequest) -> list[StampAuthorization]:
 
 
 def request_stamps(*, request: SealRequest) -> list[StampEvent]:
+    """The stamps counted against a request, in the order the terminal made them; the caller has
+    scoped the request."""
     return list(
         StampEvent.objects.filter(request=request)
         .select_related("device", "slot")
@@ -110,6 +120,8 @@ def stamps_clock_skewed(stamps: list[StampEvent]) -> set[int]:
 
 
 def photos_by_sha(shas: list[str]) -> dict[str, DevicePhoto]:
+    """Stored stamp photos by SHA-256 for the given (non-empty) hashes, in one query; the caller has
+    scoped the stamps."""
     return {p.sha256: p for p in DevicePhoto.objects.filter(sha256__in=[s for s in shas if s])}
 
 
@@ -142,6 +154,8 @@ def open_authorizations_for_custodian(*, access: Access) -> QuerySet[StampAuthor
 
 
 def emergencies_for(*, device: SealDevice) -> list[StampAuthorization]:
+    """A terminal's last 20 emergency openings with who opened and who approved them; the caller has
+    scoped the terminal."""
     return list(
         device.authorizations.filter(emergency=True)
         .select_related("created_by", "emergency_approved_by", "slot")

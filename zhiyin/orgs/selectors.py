@@ -76,6 +76,8 @@ ANONYMOUS = Access(person_id=None)
 
 
 def access_for(person: Person | None) -> Access:
+    """What the person's active grants cover (districts, villages, groups, bureaus), read once;
+    anonymous or inactive people get no access."""
     if person is None or not person.is_authenticated or not person.is_active:
         return ANONYMOUS
     grants = tuple(
@@ -121,6 +123,7 @@ def villages_for(*, access: Access) -> QuerySet[Village]:
 
 
 def village_get_for(*, access: Access, pk: int) -> Village:
+    """One village within the person's scope; any other is `Http404`."""
     village = villages_for(access=access).filter(pk=pk).first()
     if village is None:
         raise Http404
@@ -128,10 +131,13 @@ def village_get_for(*, access: Access, pk: int) -> Village:
 
 
 def districts_for(*, access: Access) -> QuerySet[District]:
+    """The districts of the person's district-wide grants."""
     return District.objects.filter(pk__in=access.district_ids)
 
 
 def groups_for(*, access: Access, village: Village) -> QuerySet[VillageGroup]:
+    """A village's groups: all of them for a village-wide role there, else only the person's own
+    groups."""
     groups = VillageGroup.objects.filter(village=village)
     if access.village_wide(village):
         return groups
@@ -161,6 +167,7 @@ def officials_for(*, access: Access, village: Village) -> QuerySet[RoleGrant]:
 
 
 def bureaus_for(*, access: Access) -> QuerySet[Bureau]:
+    """Bureaus the person is an officer of, and every bureau of their districts."""
     return Bureau.objects.filter(
         Q(pk__in=access.bureau_ids) | Q(district_id__in=access.district_ids)
     )

@@ -43,6 +43,7 @@ def _place_data(place: Place) -> dict[str, Any]:
 
 
 def place_name_clean(name: str) -> str:
+    """The name stripped; refuses an empty one or one over 100 characters."""
     name = name.strip()
     if not name:
         raise RuleViolation(_("名称不能为空。"))
@@ -73,6 +74,7 @@ def place_create(*, place: PlaceT, by: Person | None) -> PlaceT:
 
 @transaction.atomic
 def place_rename(*, place: Place, name: str, by: Person | None) -> Place:
+    """Rename a district, village, group, collective or bureau; atomic, audited in the place's log."""
     before = _place_data(place)
     place.name = place_name_clean(name)
     place.save(update_fields=["name"])
@@ -128,6 +130,8 @@ def person_fields_check(
     home_group: VillageGroup | None,
     exclude_pk: int | None = None,
 ) -> None:
+    """Refuse a malformed or taken phone or ID number, or a home group outside the home village;
+    writes nothing."""
     others = Person.objects.exclude(pk=exclude_pk) if exclude_pk else Person.objects.all()
     if phone:
         if not (len(phone) == 11 and phone.isdigit() and phone.startswith("1")):
@@ -202,6 +206,8 @@ def person_update(
     home_village: Village | None,
     home_group: VillageGroup | None,
 ) -> Person:
+    """Change a person's name, phone and home after `person_fields_check`; atomic and audited (ID
+    number and password are not changed here)."""
     before = _person_data(person)
     person_fields_check(
         phone=phone,
@@ -225,6 +231,8 @@ def person_update(
 
 @transaction.atomic
 def person_password_change(*, person: Person, old_password: str, new_password: str) -> Person:
+    """A person changes their own password: the old one must match and the new one pass the
+    validators; audited, never logged in clear."""
     if not person.check_password(old_password):
         raise RuleViolation(_("原密码不正确。"))
     try:
@@ -340,6 +348,8 @@ def role_grant_create(
 
 @transaction.atomic
 def role_grant_revoke(*, grant: RoleGrant, by: Person | None) -> RoleGrant:
+    """End a grant (kept, with its end time, for the record); the row is locked, revoking twice is
+    refused; audited."""
     grant = RoleGrant.objects.select_for_update().get(pk=grant.pk)
     if grant.revoked_at is not None:
         raise RuleViolation(_("该授权已经撤销。"))
@@ -371,4 +381,5 @@ def custodian_replace(
 
 
 def village_custodian_count(village: Village) -> int:
+    """How many active village-wide custodian grants the village has (joint seals need two)."""
     return int(_active_in_village(village, Role.CUSTODIAN).count())

@@ -148,15 +148,19 @@ def _secretary_villages(access: Access) -> set[int]:
 
 
 def is_inspector(access: Access) -> bool:
+    """Whether the person holds an inspector grant for some district or village."""
     districts, villages = _inspector_scope(access)
     return bool(districts or villages)
 
 
 def sees_warnings(access: Access) -> bool:
+    """Whether the person may open the warnings pages: an inspector, or a village's secretary."""
     return is_inspector(access) or bool(_secretary_villages(access))
 
 
 def warnings_for(*, access: Access) -> QuerySet[Warning]:
+    """Warnings of the districts and villages the person inspects and of the villages they are
+    secretary of; none to anyone else."""
     if access.person_id is None:
         return Warning.objects.none()
     districts, villages = _inspector_scope(access)
@@ -167,6 +171,7 @@ def warnings_for(*, access: Access) -> QuerySet[Warning]:
 
 
 def warning_get_for(*, access: Access, pk: int) -> Warning:
+    """One warning within `warnings_for`, with what its page shows; any other is `Http404`."""
     warning = (
         warnings_for(access=access)
         .select_related("rule", "village", "request__matter", "seal", "closed_by", "rectified_by")
@@ -210,6 +215,7 @@ class WarningFilter:
 
 
 def warnings_filtered(*, access: Access, f: WarningFilter) -> QuerySet[Warning]:
+    """`warnings_for` narrowed by the workbench's filter (village, rule, state, severity, time)."""
     qs = warnings_for(access=access)
     if f.village:
         qs = qs.filter(village_id=f.village)
@@ -239,10 +245,13 @@ def warning_counts(*, qs: QuerySet[Warning]) -> dict[str, dict[str, int]]:
 
 
 def rules_all() -> QuerySet[WarningRule]:
+    """Every warning rule by code (for the admin and filters; rules are settings, not personal
+    data)."""
     return WarningRule.objects.order_by("code")
 
 
 def warnings_of_request(*, access: Access, request_id: int) -> QuerySet[Warning]:
+    """The warnings about one request that the person may see."""
     return warnings_for(access=access).filter(request_id=request_id).select_related("rule")
 
 

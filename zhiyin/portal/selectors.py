@@ -26,6 +26,8 @@ from zhiyin.seals.models import Seal, SealStatus
 
 
 def services_for(*, person: Person) -> QuerySet[Service]:
+    """The active services of the district the resident lives in; none for someone without a home
+    village."""
     village = person.home_village
     if village is None:
         return Service.objects.none()
@@ -35,6 +37,7 @@ def services_for(*, person: Person) -> QuerySet[Service]:
 
 
 def service_get(*, district_id: int, code: str) -> Service:
+    """One active service of a district by code; `Http404` otherwise."""
     service = Service.objects.filter(district_id=district_id, code=code, is_active=True).first()
     if service is None:
         raise Http404
@@ -47,6 +50,7 @@ def applications_of(*, person: Person) -> QuerySet[Application]:
 
 
 def application_get_own(*, person: Person, pk: int) -> Application:
+    """One of the resident's own applications; anyone else's is `Http404`."""
     application = applications_of(person=person).filter(pk=pk).first()
     if application is None:
         raise Http404
@@ -54,6 +58,7 @@ def application_get_own(*, person: Person, pk: int) -> Application:
 
 
 def clerk_village_ids(access: Access) -> set[int]:
+    """The villages the person is a village-wide clerk of."""
     return {
         g.village_id
         for g in access.grants
@@ -74,6 +79,7 @@ def applications_to_handle(*, access: Access) -> QuerySet[Application]:
 
 
 def application_get_for_clerk(*, access: Access, pk: int) -> Application:
+    """One application of a village the person is clerk of; `Http404` otherwise."""
     application = (
         Application.objects.filter(pk=pk, village_id__in=clerk_village_ids(access))
         .select_related("service", "resident", "village", "group")
@@ -87,6 +93,8 @@ def application_get_for_clerk(*, access: Access, pk: int) -> Application:
 def application_file_get(
     *, person: Person, access: Access, pk: int, file_pk: int
 ) -> ApplicationFile:
+    """A file of an application that is the person's own or of a village they are clerk of;
+    `Http404` otherwise."""
     visible = Application.objects.filter(
         Q(resident=person) | Q(village_id__in=clerk_village_ids(access)), pk=pk
     )
@@ -97,12 +105,14 @@ def application_file_get(
 
 
 def residents_to_file_for(*, access: Access) -> QuerySet[Person]:
+    """Active residents of the villages the person is clerk of, by name (whom they may file for)."""
     return Person.objects.filter(
         home_village_id__in=clerk_village_ids(access), is_active=True
     ).order_by("real_name")
 
 
 def resident_get_for_clerk(*, access: Access, pk: int) -> Person:
+    """One resident within `residents_to_file_for`; `Http404` otherwise."""
     person = residents_to_file_for(access=access).filter(pk=pk).first()
     if person is None:
         raise Http404

@@ -20,6 +20,8 @@ _VILLAGE_ROLES = frozenset({Role.CUSTODIAN, Role.SECRETARY, Role.INSPECTOR})
 
 
 def sealed_documents_for(*, access: Access) -> QuerySet[SealedDocument]:
+    """Sealed documents the person is entitled to (see the module): their own requests', their
+    villages' as custodian, secretary or inspector, their districts' as inspector."""
     if access.person_id is None:
         return SealedDocument.objects.none()
     village_ids = {
@@ -41,6 +43,7 @@ def sealed_documents_for(*, access: Access) -> QuerySet[SealedDocument]:
 
 
 def sealed_document_get_for(*, access: Access, pk: int) -> SealedDocument:
+    """One sealed document within `sealed_documents_for`; any other is `Http404`."""
     document = sealed_documents_for(access=access).filter(pk=pk).first()
     if document is None:
         raise Http404
@@ -48,6 +51,8 @@ def sealed_document_get_for(*, access: Access, pk: int) -> SealedDocument:
 
 
 def sealing_confirmations_of(*, request_id: int) -> QuerySet[SealingConfirmation]:
+    """The custodians' confirmations of one request so far, with who gave them; the caller has
+    scoped the request."""
     return SealingConfirmation.objects.filter(request_id=request_id).select_related("person")
 
 

@@ -31,10 +31,12 @@ def seals_for(*, access: Access) -> QuerySet[Seal]:
 
 
 def seals_of_village(*, access: Access, village: Village) -> QuerySet[Seal]:
+    """The seals of `village` that the person may see."""
     return seals_for(access=access).filter(village=village)
 
 
 def seal_get_for(*, access: Access, pk: int) -> Seal:
+    """One seal within the person's scope; any other is `Http404`."""
     seal = seals_for(access=access).filter(pk=pk).first()
     if seal is None:
         raise Http404
@@ -99,6 +101,8 @@ def seals_to_sign_with(*, village_id: int) -> QuerySet[Seal]:
 
 
 def electronic_seals_of(*, seal: Seal) -> QuerySet[ElectronicSeal]:
+    """Every electronic seal (certificate) issued for a seal, newest first; the caller has scoped
+    the seal."""
     return ElectronicSeal.objects.filter(seal=seal).order_by("-issued_at")
 
 
@@ -112,6 +116,7 @@ def trust_roots() -> list[x509.Certificate]:
 
 
 def revoked_serials() -> set[int]:
+    """Serial numbers of every revoked electronic seal (what the CRL lists; public by design)."""
     return {
         int(serial)
         for serial in ElectronicSeal.objects.filter(revoked_at__isnull=False).values_list(
@@ -129,6 +134,8 @@ def district_ca_for(*, code: str) -> DistrictCA:
 
 
 def electronic_seal_by_serial(*, serial: int) -> ElectronicSeal | None:
+    """The electronic seal with this certificate serial, with its seal and village, or None (public
+    verification)."""
     return (
         ElectronicSeal.objects.filter(serial=str(serial))
         .select_related("seal", "seal__village")

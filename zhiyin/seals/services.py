@@ -114,6 +114,8 @@ def seal_register(
     is_physical: bool = True,
     is_electronic: bool = False,
 ) -> Seal:
+    """Register a seal of a village (or its group or collective) after `seal_register_check` (kind,
+    owner, unique code); atomic, audited in the district's log."""
     code = seal_register_check(
         village=village,
         kind=kind,
@@ -201,6 +203,7 @@ def seal_suspend(*, seal: Seal, reason: str, by: Person | None) -> Seal:
 
 @transaction.atomic
 def seal_reinstate(*, seal: Seal, reason: str, by: Person | None) -> Seal:
+    """Bring a suspended seal back into use, with a reason; the row is locked, audited."""
     return _seal_move(
         seal=seal,
         to=SealStatus.ACTIVE,

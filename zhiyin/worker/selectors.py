@@ -44,6 +44,7 @@ class Health:
 
 
 def worker_is_alive(heartbeat: WorkerHeartbeat, now: datetime) -> bool:
+    """Whether a worker has beaten within its lease and has not said it stopped."""
     window = settings.WORKER_LEASE_SECONDS
     return heartbeat.stopped_at is None and (now - heartbeat.last_beat_at).total_seconds() < window
 

@@ -41,10 +41,12 @@ def worker_id_new() -> str:
 
 
 def lease() -> timedelta:
+    """How long a worker's heartbeat or claim holds (`WORKER_LEASE_SECONDS`)."""
     return timedelta(seconds=settings.WORKER_LEASE_SECONDS)
 
 
 def heartbeat_start(*, worker_id: str) -> WorkerHeartbeat:
+    """Record a starting worker (host, pid, times); one row per worker id."""
     now = timezone.now()
     return WorkerHeartbeat.objects.create(
         worker_id=worker_id,
@@ -66,6 +68,7 @@ class Beat:
 
 
 def heartbeat_beat(*, worker_id: str, beat: Beat) -> None:
+    """Refresh a worker's heartbeat and progress; recreates the row if it was pruned meanwhile."""
     fields = {
         "last_beat_at": timezone.now(),
         "tasks_done": beat.tasks_done,
@@ -80,6 +83,7 @@ def heartbeat_beat(*, worker_id: str, beat: Beat) -> None:
 
 
 def heartbeat_stop(*, worker_id: str) -> None:
+    """Mark the worker stopped, so it is no longer counted alive before its lease ends."""
     WorkerHeartbeat.objects.filter(worker_id=worker_id).update(stopped_at=timezone.now())
 
 

@@ -6,6 +6,7 @@ and submit alike."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Unpack
 from uuid import uuid4
 
 from django.core.files.uploadedfile import UploadedFile
@@ -13,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zhiyin.approvals.fields import RequestFields, request_fields_of
 from zhiyin.approvals.files import file_record_fields, files_atomic, upload_check
 from zhiyin.approvals.models import (
     EDITABLE_STATUSES,
@@ -55,18 +57,10 @@ def _catalog_checks(*, matter: Matter, seal: Seal, purpose: str) -> None:
     matter_allows_seal(matter, seal)
 
 
-def _check_fields(
-    *,
-    village: Village,
-    matter: Matter,
-    seal: Seal,
-    stamp_count: int,
-    place_of_use: str,
-    purpose: str,
-    on_behalf_of: Person | None,
-    group: VillageGroup | None,
-) -> VillageGroup | None:
+def _check_fields(*, village: Village, **fields: Unpack[RequestFields]) -> VillageGroup | None:
     """Refuse what no request may ask; return the group the request belongs to."""
+    matter, seal, stamp_count = fields["matter"], fields["seal"], fields["stamp_count"]
+    on_behalf_of, group = fields.get("on_behalf_of"), fields.get("group")
     if not village.is_active:
         raise RuleViolation(_("“%(name)s”已撤销，不能新建用印申请。") % {"name": village.name})
     if matter.district_id != village.district_id or not matter.is_active:
@@ -80,9 +74,9 @@ def _check_fields(
         )
     if not 1 <= stamp_count <= MAX_STAMP_COUNT:
         raise RuleViolation(_("用印次数应在 1 到 %(max)d 之间。") % {"max": MAX_STAMP_COUNT})
-    if not place_of_use.strip():
+    if not fields["place_of_use"].strip():
         raise RuleViolation(_("请填写用印地点。"))
-    if not purpose.strip():
+    if not fields["purpose"].strip():
         raise RuleViolation(_("请填写用印事由。"))
     if on_behalf_of is not None and on_behalf_of.home_village_id != village.pk:
         raise RuleViolation(_("代办的村民不是本村村民。"))
@@ -133,15 +127,9 @@ def seal_request_create(
     *,
     by: Person,
     village: Village,
-    matter: Matter,
-    seal: Seal,
-    stamp_count: int,
-    place_of_use: str,
-    purpose: str,
-    on_behalf_of: Person | None = None,
-    group: VillageGroup | None = None,
     documents: Sequence[UploadedFile] = (),
     attachments: Sequence[UploadedFile] = (),
+    **fields: Unpack[RequestFields],
 ) -> SealRequest:
     """A clerk (or a custodian on a resident's behalf) drafts a request.
 
@@ -153,24 +141,14 @@ def seal_request_create(
 
     try:
         return _seal_request_create(
-            by=by,
-            village=village,
-            matter=matter,
-            seal=seal,
-            stamp_count=stamp_count,
-            place_of_use=place_of_use,
-            purpose=purpose,
-            on_behalf_of=on_behalf_of,
-            group=group,
-            documents=documents,
-            attachments=attachments,
+            by=by, village=village, documents=documents, attachments=attachments, **fields
         )
     except NegativeListRefusal as refusal:
         audit_record_standalone(
             actor=by,
             action="negative_list.refuse",
             target=village,
-            after={"item": refusal.item.name, "matter": matter.code},
+            after={"item": refusal.item.name, "matter": fields["matter"].code},
             scope=village.name,
         )
         raise
@@ -181,29 +159,15 @@ def _seal_request_create(
     *,
     by: Person,
     village: Village,
-    matter: Matter,
-    seal: Seal,
-    stamp_count: int,
-    place_of_use: str,
-    purpose: str,
-    on_behalf_of: Person | None = None,
-    group: VillageGroup | None = None,
     documents: Sequence[UploadedFile] = (),
     attachments: Sequence[UploadedFile] = (),
+    **fields: Unpack[RequestFields],
 ) -> SealRequest:
     if not _may_apply(by, village):
         raise RuleViolation(_("只有本村的经办人或印章管理员可以发起用印申请。"))
-    resolved_group = _check_fields(
-        village=village,
-        matter=matter,
-        seal=seal,
-        stamp_count=stamp_count,
-        place_of_use=place_of_use,
-        purpose=purpose,
-        on_behalf_of=on_behalf_of,
-        group=group,
-    )
-    _catalog_checks(matter=matter, seal=seal, purpose=purpose)
+    resolved_group = _check_fields(village=village, **fields)
+    matter, seal = fields["matter"], fields["seal"]
+    _catalog_checks(matter=matter, seal=seal, purpose=fields["purpose"])
     request = SealRequest.objects.create(
         number=f"tmp-{uuid4().hex}",
         village=village,
@@ -211,11 +175,11 @@ def _seal_request_create(
         matter=matter,
         chain=matter.chain,
         seal=seal,
-        stamp_count=stamp_count,
-        place_of_use=place_of_use.strip(),
-        purpose=purpose.strip(),
+        stamp_count=fields["stamp_count"],
+        place_of_use=fields["place_of_use"].strip(),
+        purpose=fields["purpose"].strip(),
         applicant=by,
-        on_behalf_of=on_behalf_of,
+        on_behalf_of=fields.get("on_behalf_of"),
     )
     year = timezone.localdate().year
     request.number = f"{_village_prefix(village)}-{year}-{request.pk:06d}"
@@ -237,16 +201,10 @@ def seal_request_update(
     *,
     request: SealRequest,
     by: Person,
-    matter: Matter,
-    seal: Seal,
-    stamp_count: int,
-    place_of_use: str,
-    purpose: str,
-    on_behalf_of: Person | None = None,
-    group: VillageGroup | None = None,
     documents: Sequence[UploadedFile] = (),
     attachments: Sequence[UploadedFile] = (),
     remove_document_ids: Sequence[int] = (),
+    **fields: Unpack[RequestFields],
 ) -> SealRequest:
     """The applicant edits a draft or a returned request. Removed documents are marked
     superseded, never deleted, so what an approver once saw stays on record."""
@@ -255,27 +213,19 @@ def seal_request_update(
     if request.status not in EDITABLE_STATUSES:
         raise RuleViolation(_("只有草稿或被退回的申请可以修改。"))
     before = request_data(request)
-    resolved_group = _check_fields(
-        village=request.village,
-        matter=matter,
-        seal=seal,
-        stamp_count=stamp_count,
-        place_of_use=place_of_use,
-        purpose=purpose,
-        on_behalf_of=on_behalf_of,
-        group=group,
-    )
-    _catalog_checks(matter=matter, seal=seal, purpose=purpose)
+    resolved_group = _check_fields(village=request.village, **fields)
+    matter, seal = fields["matter"], fields["seal"]
+    _catalog_checks(matter=matter, seal=seal, purpose=fields["purpose"])
     if request.status == RequestStatus.RETURNED and matter.pk != request.matter_id:
         raise RuleViolation(_("退回的申请不能更换用章事项；如需更换，请撤回后新建申请。"))
     request.matter = matter
     if request.status == RequestStatus.DRAFT:
         request.chain = matter.chain
     request.seal = seal
-    request.stamp_count = stamp_count
-    request.place_of_use = place_of_use.strip()
-    request.purpose = purpose.strip()
-    request.on_behalf_of = on_behalf_of
+    request.stamp_count = fields["stamp_count"]
+    request.place_of_use = fields["place_of_use"].strip()
+    request.purpose = fields["purpose"].strip()
+    request.on_behalf_of = fields.get("on_behalf_of")
     request.group = resolved_group
     request.save()
     if remove_document_ids:
@@ -312,16 +262,7 @@ def seal_request_submit(*, request: SealRequest, by: Person) -> SealRequest:
         raise RuleViolation(
             _("该事项需要上传佐证附件：%(names)s。") % {"names": "、".join(map(str, required))}
         )
-    _check_fields(
-        village=request.village,
-        matter=request.matter,
-        seal=request.seal,
-        stamp_count=request.stamp_count,
-        place_of_use=request.place_of_use,
-        purpose=request.purpose,
-        on_behalf_of=request.on_behalf_of,
-        group=request.group,
-    )
+    _check_fields(village=request.village, **request_fields_of(request))
     _catalog_checks(matter=request.matter, seal=request.seal, purpose=request.purpose)
     before = request_data(request)
     if request.status == RequestStatus.DRAFT:

@@ -37,6 +37,8 @@ DEFAULT_REMINDER_INTERVAL = timedelta(hours=2)
 
 
 def reminder_interval() -> timedelta:
+    """How long an applicant waits between two reminders of one step: `REMINDER_INTERVAL_SECONDS`,
+    else two hours."""
     seconds = getattr(settings, "REMINDER_INTERVAL_SECONDS", None)
     return DEFAULT_REMINDER_INTERVAL if seconds is None else timedelta(seconds=int(seconds))
 

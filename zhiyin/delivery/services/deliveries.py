@@ -348,6 +348,8 @@ _LINK_SALT = "zhiyin.delivery.document"
 
 
 def document_link_token(delivery: Delivery) -> str:
+    """The signed token naming a delivery in its download link; it expires after
+    `DELIVERY_LINK_MAX_AGE_SECONDS`."""
     return TimestampSigner(salt=_LINK_SALT).sign(delivery.webhook_id)
 
 

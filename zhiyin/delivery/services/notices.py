@@ -29,6 +29,8 @@ def _channels(paths: tuple[str, ...]) -> tuple[NotificationChannel, ...]:
 
 
 def notification_channels() -> tuple[NotificationChannel, ...]:
+    """The configured channels (`NOTIFICATION_CHANNELS`, in-app by default), built once per
+    configuration."""
     paths = tuple(getattr(settings, "NOTIFICATION_CHANNELS", _DEFAULT_CHANNELS))
     return _channels(paths)
 

@@ -26,10 +26,12 @@ from zhiyin.oversight.selectors import (
 
 
 def warning_link(warning: Warning) -> str:
+    """The warning page's path, which every notice about the warning links to."""
     return reverse("oversight_warning", args=[warning.pk])
 
 
 def village_tell(warning: Warning, text: str, event: str) -> None:
+    """Tell the village's active secretaries about the warning, in the caller's transaction."""
     for person in village_secretaries(warning.village_id):
         notify(person=person, text=text, link=warning_link(warning), event=event)
 

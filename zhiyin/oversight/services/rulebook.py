@@ -32,6 +32,8 @@ def starter_rules_install() -> int:
 
 
 def warning_rule_parameters_check(code: str, parameters: Any) -> dict[str, Any]:
+    """The parameters if they are a JSON object with only the starter rule's names and value types;
+    refuses otherwise, writes nothing."""
     if not isinstance(parameters, dict):
         raise RuleViolation(_('参数必须是 JSON 对象，例如 {"days": 30}。'))
     starter = next((s for s in STARTER_RULES if s["code"] == code), None)
