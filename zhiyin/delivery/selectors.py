@@ -7,17 +7,19 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Min, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from zhiyin.core.actors import Recipient
 from zhiyin.delivery.models import (
+    BureauEndpoint,
     Delivery,
     DeliveryStatus,
     Notification,
     OutboxMessage,
     OutboxStatus,
+    ReceiptVia,
 )
 
 
@@ -83,3 +85,60 @@ def outbox_oldest_pending_at() -> datetime | None:
         .values_list("created_at", flat=True)
         .first()
     )
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """A delivery as the bureau inbox shows it, in words that match what happened."""
+
+    delivery: Delivery
+    label: str
+    tone: str  # "ok" (green), "" (neutral) or "warn" (red): only a failure is red
+    signed_at: datetime | None
+
+
+def _signed_at(deliveries: QuerySet[Delivery]) -> QuerySet[Delivery]:
+    return deliveries.annotate(
+        signed_at=Min(
+            "receipts__received_at",
+            filter=Q(receipts__via__in=[ReceiptVia.ACKNOWLEDGEMENT, ReceiptVia.INBOX]),
+        )
+    )
+
+
+def _pushing_bureau_ids(bureau_ids: set[int]) -> set[int]:
+    return set(
+        BureauEndpoint.objects.filter(
+            bureau_id__in=bureau_ids, active=True, disabled_at__isnull=True
+        ).values_list("bureau_id", flat=True)
+    )
+
+
+def _row(delivery: Delivery, pushing: set[int]) -> InboxRow:
+    signed_at: datetime | None = getattr(delivery, "signed_at", None)
+    if signed_at is not None:
+        return InboxRow(delivery, _("已签收"), "ok", signed_at)
+    if delivery.status == DeliveryStatus.DELIVERED:
+        return InboxRow(delivery, _("已送达，待签收"), "ok", None)
+    if delivery.status == DeliveryStatus.FAILED:
+        return InboxRow(delivery, _("推送失败，请在平台签收"), "warn", None)
+    if delivery.bureau_id in pushing:
+        return InboxRow(delivery, _("正在推送到部门系统"), "", None)
+    return InboxRow(delivery, _("待签收（仅在平台签收）"), "", None)
+
+
+def bureau_inbox_rows(*, bureau_ids: Collection[int], limit: int = 200) -> list[InboxRow]:
+    """The bureau inbox: deliveries with their honest state (signed for, delivered to the
+    bureau's system, still being pushed, failed, or waiting in Zhiyin alone because the
+    bureau has no system of its own). Three queries whatever the length."""
+    deliveries = list(_signed_at(deliveries_for(bureau_ids=bureau_ids))[:limit])
+    pushing = _pushing_bureau_ids({d.bureau_id for d in deliveries})
+    return [_row(d, pushing) for d in deliveries]
+
+
+def bureau_delivery_row(*, bureau_ids: Collection[int], pk: int) -> InboxRow:
+    """One delivery to one of `bureau_ids` with its state; any other is `Http404`."""
+    delivery = _signed_at(deliveries_for(bureau_ids=bureau_ids)).filter(pk=pk).first()
+    if delivery is None:
+        raise Http404
+    return _row(delivery, _pushing_bureau_ids({delivery.bureau_id}))

@@ -341,7 +341,9 @@ def verify_pdf(
             timestamped=timestamp is not None,
             intact=bool(status.intact),
             valid=bool(status.valid),
-            trusted=bool(status.trusted),
+            # The chain on its own: pyHanko's `trusted` also requires the content to be
+            # intact, which would report an altered file's genuine seal as untrusted.
+            trusted=status.trust_problem_indic is None and status.validation_path is not None,
             covers_whole_document=covers_all,
             modified_after_signing=modified,
             revoked=revoked,

@@ -93,6 +93,54 @@ class _SealAnchor(Flowable):  # type: ignore[misc]  # reportlab ships no type hi
         self.canv.setKeywords(f"{_POSITION_KEYWORD}{self.position.page},{x:.2f},{y:.2f}")
 
 
+class _TextWithSignature(Flowable):  # type: ignore[misc]  # reportlab ships no type hints
+    """The last paragraph and the signature block (落款 + date), which must share a page.
+
+    ``KeepTogether`` on the block alone moves it to a new page when it does not fit,
+    leaving the seal on a page with nothing to vouch for. This keeps at least the
+    paragraph's last `TAIL_LINES` lines with the block: when the whole does not fit, the
+    paragraph is split so that its earlier lines fill this page and its tail goes on
+    with the block (again, if the tail is still too long for one page).
+    """
+
+    TAIL_LINES = 2
+
+    def __init__(self, paragraph: Paragraph, block: list[Flowable]) -> None:
+        super().__init__()
+        self.paragraph = paragraph
+        self.block = block
+        self._text_height = 0.0
+        self._heights: list[float] = []
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        self._text_height = self.paragraph.wrap(avail_width, avail_height)[1]
+        self._heights = [f.wrap(avail_width, avail_height)[1] for f in self.block]
+        self.width = avail_width
+        self.height = self._text_height + sum(self._heights)
+        return self.width, self.height
+
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        self.wrap(avail_width, avail_height)
+        if self.height <= avail_height:
+            return [self]
+        leading = float(self.paragraph.style.leading)
+        room = min(avail_height, self._text_height - self.TAIL_LINES * leading)
+        if room < leading:
+            return []  # not one line can stay here: all of it starts the next page
+        parts = self.paragraph.split(avail_width, room)
+        if len(parts) < 2:
+            return []
+        head, tail = parts[0], parts[1]
+        return [head, _TextWithSignature(tail, self.block)]
+
+    def draw(self) -> None:
+        top = self.height - self._text_height
+        self.paragraph.drawOn(self.canv, 0, top)
+        for flowable, height in zip(self.block, self._heights, strict=True):
+            top -= height
+            flowable.drawOn(self.canv, 0, top)
+
+
 def certificate_pdf_build(
     *,
     title: str,
@@ -106,7 +154,9 @@ def certificate_pdf_build(
     """An A4 certificate and the place its seal belongs.
 
     The organization and date block is kept together with room beneath it for the
-    seal's lower half and the QR code, so the seal never lands across a page break.
+    seal's lower half and the QR code, so the seal never lands across a page break, and
+    it stays on the page of the text's last lines, so the seal never sits on a page of
+    its own.
     """
     date_text = date_chinese(issued_on)
     texts = [title, document_number, organization_name, date_text, addressee, *paragraphs]
@@ -146,24 +196,22 @@ def certificate_pdf_build(
     ]
     if addressee:
         story.append(para(f"{addressee}：", style("addressee")))
-    story.extend(para(text, body_style) for text in paragraphs if text.strip())
+    body = [para(text, body_style) for text in paragraphs if text.strip()]
+    story.extend(body[:-1])
 
     name_width = pdfmetrics.stringWidth(organization_name, font, BODY_PT)
     date_width = pdfmetrics.stringWidth(date_text, font, BODY_PT)
     frame_width = A4[0] - 2 * 28 * mm
     block_centre = frame_width - 2 * BODY_PT - max(name_width, date_width) / 2
     anchor = _SealAnchor(x_offset=block_centre, y_offset=0.0)
-    story.append(
-        KeepTogether(
-            [
-                Spacer(1, LINE_PT * 2),
-                para(organization_name, right_style),
-                anchor,
-                para(date_text, right_style),
-                Spacer(1, SEAL_ROOM_BELOW_PT),
-            ]
-        )
-    )
+    block: list[Flowable] = [
+        Spacer(1, LINE_PT * 2),
+        para(organization_name, right_style),
+        anchor,
+        para(date_text, right_style),
+        Spacer(1, SEAL_ROOM_BELOW_PT),
+    ]
+    story.append(_TextWithSignature(body[-1], block) if body else KeepTogether(block))
 
     out = io.BytesIO()
     document = SimpleDocTemplate(

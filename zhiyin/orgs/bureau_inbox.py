@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhiyin.delivery.downloads import document_response
-from zhiyin.delivery.selectors import deliveries_for, delivery_get_for
+from zhiyin.delivery.payloads import payload_fields, payload_raw
+from zhiyin.delivery.selectors import bureau_delivery_row, bureau_inbox_rows, delivery_get_for
 from zhiyin.delivery.services import delivery_acknowledge_inbox, delivery_download_record
 from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.models import Role
@@ -27,19 +28,26 @@ def _require_officer(request: HttpRequest) -> None:
 @login_required
 def bureau_inbox(request: HttpRequest) -> HttpResponse:
     _require_officer(request)
-    deliveries = deliveries_for(bureau_ids=request_access(request).bureau_ids)[:200]
-    return render(request, "delivery/bureau_inbox.html", {"deliveries": deliveries})
+    rows = bureau_inbox_rows(bureau_ids=request_access(request).bureau_ids, limit=200)
+    return render(request, "delivery/bureau_inbox.html", {"rows": rows})
 
 
 @login_required
 def bureau_delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The delivery as labelled fields in local time; the raw payload folded away."""
     _require_officer(request)
-    delivery = delivery_get_for(bureau_ids=request_access(request).bureau_ids, pk=pk)
-    payload = {k: v for k, v in delivery.payload.items() if not k.startswith("_")}
+    row = bureau_delivery_row(bureau_ids=request_access(request).bureau_ids, pk=pk)
+    delivery = row.delivery
     return render(
         request,
         "delivery/bureau_delivery.html",
-        {"delivery": delivery, "payload": payload, "receipts": delivery.receipts.all()},
+        {
+            "row": row,
+            "delivery": delivery,
+            "fields": payload_fields(delivery.payload),
+            "raw": payload_raw(delivery.payload),
+            "receipts": delivery.receipts.select_related("person"),
+        },
     )
 
 

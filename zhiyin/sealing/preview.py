@@ -1,25 +1,25 @@
-"""Page images for choosing where the seal goes, and the click-to-points conversion.
+"""Page images for choosing where the seal goes, and the tap-to-points conversion.
 
-The custodian clicks on a low-resolution page image inside a plain form
-(``<input type="image">`` sends the click's x and y with no script, which the CSP
-forbids). The image is shown at its natural size, so a pixel is exactly
-``72 / PREVIEW_DPI`` points and the conversion needs nothing from the browser.
+The custodian taps a small page image. Without script, the image is an
+``<input type="image">`` in a GET form: the tap's x and y come back and the page is
+shown again with the seal's outline there; a tap elsewhere moves it, and
+"确认在此盖章" seals where the outline is. With the page's own script (CSP allows only
+our files), the outline moves at once and can be dragged. The image is shown at its
+natural size, so a pixel is exactly ``page width / PREVIEW_WIDTH_PX`` points and the
+conversion needs nothing from the browser.
 """
 
 from __future__ import annotations
 
-import functools
 import io
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
 
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from zhiyin.lib import pdfdoc
 
-PREVIEW_DPI = 40
+#: The preview's width in pixels: it fits a 360-px phone inside a card, and is shown at
+#: its natural size so a tap's pixel maps to points without asking the browser.
+PREVIEW_WIDTH_PX = 280
 A4_PT = (595.28, 841.89)
 
 
@@ -52,52 +52,33 @@ def page_size(pdf: bytes, page: int) -> tuple[float, float]:
     return right - left, top - bottom
 
 
-@functools.lru_cache(maxsize=64)
-def _render(pdf_sha256: str, page: int, pdf: bytes) -> bytes:
-    with tempfile.TemporaryDirectory() as folder:
-        source = Path(folder) / "doc.pdf"
-        source.write_bytes(pdf)
-        target = Path(folder) / "page"
-        result = subprocess.run(  # noqa: S603  # fixed program, our own temporary files
-            [
-                shutil.which("pdftoppm") or "pdftoppm",
-                "-r",
-                str(PREVIEW_DPI),
-                "-f",
-                str(page + 1),
-                "-l",
-                str(page + 1),
-                "-png",
-                "-singlefile",
-                str(source),
-                str(target),
-            ],
-            capture_output=True,
-            check=False,
-            timeout=30,
-        )
-        output = target.with_suffix(".png")
-        if result.returncode != 0 or not output.exists():
-            raise PreviewError("无法生成页面预览。")
-        return output.read_bytes()
-
-
-def page_png(pdf: bytes, pdf_sha256: str, page: int) -> bytes:
-    """The page as a PNG at ``PREVIEW_DPI``; kept per (document, page) in the process."""
-    if not 0 <= page < page_count(pdf):
-        raise PreviewError(f"第{page + 1}页不存在。")
-    return _render(pdf_sha256, page, pdf)
+def preview_scale(pdf: bytes, page: int) -> float:
+    """Preview pixels per PDF point on `page` (the image is `PREVIEW_WIDTH_PX` wide)."""
+    width, _height = page_size(pdf, page)
+    return PREVIEW_WIDTH_PX / width
 
 
 def preview_size_px(pdf: bytes, page: int) -> tuple[int, int]:
     width, height = page_size(pdf, page)
-    return round(width * PREVIEW_DPI / 72), round(height * PREVIEW_DPI / 72)
+    return PREVIEW_WIDTH_PX, round(height * PREVIEW_WIDTH_PX / width)
 
 
 def click_to_position(pdf: bytes, page: int, x_px: int, y_px: int) -> pdfdoc.SealPosition:
     """Image pixels (origin top left) to PDF points (origin bottom left), kept on the page."""
     width, height = page_size(pdf, page)
-    scale = 72 / PREVIEW_DPI
-    x = min(max(x_px * scale, 0.0), width)
-    y = min(max(height - y_px * scale, 0.0), height)
+    scale = preview_scale(pdf, page)
+    x = min(max(x_px / scale, 0.0), width)
+    y = min(max(height - y_px / scale, 0.0), height)
     return pdfdoc.SealPosition(page=page, x=x, y=y)
+
+
+def position_to_click(pdf: bytes, position: pdfdoc.SealPosition) -> tuple[int, int]:
+    """The inverse of `click_to_position`: where a seal centre shows on the preview."""
+    _width, height = page_size(pdf, position.page)
+    scale = preview_scale(pdf, position.page)
+    return round(position.x * scale), round((height - position.y) * scale)
+
+
+def seal_radius_px(pdf: bytes, page: int, diameter_mm: float) -> int:
+    """The seal's true radius on the preview, so the outline shows its real size."""
+    return max(1, round(diameter_mm * 72 / 25.4 / 2 * preview_scale(pdf, page)))

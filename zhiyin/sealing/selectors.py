@@ -42,6 +42,12 @@ def sealed_documents_for(*, access: Access) -> QuerySet[SealedDocument]:
     ).select_related("request", "request__village")
 
 
+def sealed_document_by_code(*, code: str) -> SealedDocument | None:
+    """The document whose QR code carries `code` (its secret): public, since holding the
+    code means holding the paper or the file."""
+    return SealedDocument.objects.filter(verify_code=code).first() if code else None
+
+
 def sealed_document_get_for(*, access: Access, pk: int) -> SealedDocument:
     """One sealed document within `sealed_documents_for`; any other is `Http404`."""
     document = sealed_documents_for(access=access).filter(pk=pk).first()

@@ -136,6 +136,13 @@ def _check_seals(request: SealRequest, seals: Sequence[Seal]) -> list[tuple[Seal
     return sorted(usable, key=lambda pair: pair[0].pk != request.seal_id)
 
 
+def seal_position_default(*, pdf: bytes, size_mm: float) -> pdfdoc.SealPosition:
+    """Where the seal goes unless the custodian moves it: the place a certificate built
+    here recorded, else the lower right of the last page. The sealing page starts the
+    seal's outline here."""
+    return _default_position(pdf, size_mm)
+
+
 def _default_position(pdf: bytes, size_mm: float) -> pdfdoc.SealPosition:
     recorded = pdfdoc.seal_position_read(pdf)
     if recorded is not None:

@@ -11,6 +11,11 @@ urlpatterns = [
         name="sealing_page_preview",
     ),
     path(
+        "documents/<int:pk>/pages/<int:page>.png",
+        views.sealed_document_page,
+        name="sealed_document_page",
+    ),
+    path(
         "documents/<int:pk>/download/",
         views.sealed_document_download,
         name="sealed_document_download",

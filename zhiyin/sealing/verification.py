@@ -26,7 +26,7 @@ from zhiyin.seals.selectors import electronic_seal_by_serial, revoked_serials, t
 
 class VerdictStatus(TextChoices):
     VALID = "valid", gettext_lazy("真实有效")
-    ALTERED = "altered", gettext_lazy("盖章后被改动")
+    ALTERED = "altered", gettext_lazy("文件在盖章后被修改")
     APPENDED = "appended", gettext_lazy("盖章后被追加修改")
     UNTRUSTED = "untrusted", gettext_lazy("签发机构不受信任")
     REVOKED = "revoked", gettext_lazy("印章已注销")
@@ -52,6 +52,10 @@ class Verdict:
     reasons: tuple[str, ...] = ()
     document: SealedDocument | None = None
     seals: tuple[SealFinding, ...] = ()
+    #: What the paper should say, (label, value) — to compare line by line.
+    compare: tuple[tuple[str, str], ...] = ()
+    #: Whether page 1 may be shown (the asker holds the file or the QR code's secret).
+    thumbnail: bool = False
 
     @property
     def ok(self) -> bool:
@@ -91,6 +95,17 @@ def _valid_headline(document: SealedDocument) -> str:
         "matter": document.matter_name,
         "number": document.number,
     }
+
+
+def _compare(document: SealedDocument, *, matter: bool) -> tuple[tuple[str, str], ...]:
+    rows = [(_("盖章单位"), document.organization_name)]
+    if matter:
+        rows.append((_("事项"), document.matter_name))
+    rows += [
+        (_("文件编号"), document.number),
+        (_("盖章日期"), timezone.localtime(document.sealed_at).strftime("%Y-%m-%d")),
+    ]
+    return tuple(rows)
 
 
 def document_verify_bytes(*, pdf: bytes) -> Verdict:
@@ -136,7 +151,10 @@ def document_verify_bytes(*, pdf: bytes) -> Verdict:
     if not all(report.intact and report.valid for report in signatures):
         status, headline = (
             VerdictStatus.ALTERED,
-            _("该文件在盖章后被改动过：文件内容与印章签名不符，不能作为盖章原件使用。"),
+            _(
+                "文件在盖章后被修改：现在的内容与盖章时不同，不能作为盖章原件使用。"
+                "印章本身不一定是假的，请向盖章单位索取原件。"
+            ),
         )
     elif not all(report.trusted for report in signatures):
         status, headline = (
@@ -168,20 +186,25 @@ def document_verify_bytes(*, pdf: bytes) -> Verdict:
         )
     else:
         status, headline = VerdictStatus.VALID, _valid_headline(document)
+    valid = status == VerdictStatus.VALID and document is not None
     return Verdict(
         status=status,
         headline=headline,
         reasons=reasons,
-        document=document if status == VerdictStatus.VALID else None,
+        document=document if valid else None,
         seals=tuple(findings),
+        compare=_compare(document, matter=True) if valid and document is not None else (),
+        thumbnail=valid,
     )
 
 
 def document_verify_number(*, number: str) -> Verdict:
-    """A number typed by hand: only whether a sealed document has it. Numbers are
-    sequential, so saying more would let anyone list every document's organization,
-    matter and time; the details are behind the QR code's secret (or the file itself)."""
-    if not SealedDocument.objects.filter(number=number.strip()).exists():
+    """A number typed by hand: whether a sealed document has it, with the organization
+    and the day of sealing to compare with the paper. Numbers are sequential and carry
+    the village in them, so these two say little more than the number itself; the
+    matter and the picture of page 1 stay behind the QR code's secret (or the file)."""
+    document = SealedDocument.objects.filter(number=number.strip()).first()
+    if document is None:
         return Verdict(
             status=VerdictStatus.UNKNOWN,
             headline=_("没有编号为“%(number)s”的盖章文件，请核对编号。") % {"number": number[:60]},
@@ -189,10 +212,11 @@ def document_verify_number(*, number: str) -> Verdict:
     return Verdict(
         status=VerdictStatus.EXISTS,
         headline=_(
-            "本平台有编号为“%(number)s”的盖章文件。为保护文件内容，按编号查询不显示详情："
-            "请扫描文件上的二维码，或在下方上传文件核验。"
+            "本平台有编号为“%(number)s”的盖章文件。请核对纸面上的盖章单位和日期与下面一致；"
+            "事项和第一页的样子要扫描文件上的二维码或上传文件才能看到。"
         )
         % {"number": number[:60]},
+        compare=_compare(document, matter=False),
     )
 
 

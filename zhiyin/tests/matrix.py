@@ -65,6 +65,11 @@ ROUTES: dict[str, Row] = {
     "accounts_second_factor": Row(
         "GET", "/accounts/2fa/", "302 302 302 200 200 200 200 200 302 302 200 200 302"
     ),
+    "verify_code_thumbnail": Row(
+        "GET",
+        "/verify/c/{missing}/page-1.png",
+        "404 404 404 404 404 404 404 404 404 404 404 404 404",
+    ),
     "verify_code": Row(
         "GET", "/verify/c/{missing}/", "404 404 404 404 404 404 404 404 404 404 404 404 404"
     ),
@@ -198,6 +203,11 @@ ROUTES: dict[str, Row] = {
         "GET",
         "/sealing/requests/{sealed_request}/documents/{sealed_source}/pages/1.png",
         "302 403 403 403 403 404 403 403 404 404 404 404 404",
+    ),
+    "sealed_document_page": Row(
+        "GET",
+        "/sealing/documents/{sealed}/pages/0.png",
+        "302 200 200 404 200 200 200 404 404 404 404 404 404",
     ),
     "sealed_document_download": Row(
         "GET",

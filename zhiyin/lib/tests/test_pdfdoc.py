@@ -84,3 +84,41 @@ def test_it_refuses_text_the_font_cannot_show() -> None:
             organization_name=COMMITTEE,
             issued_on=dt.date(2026, 11, 26),
         )
+
+
+def _page_text(path: Path, page: int) -> str:
+    return subprocess.run(
+        ["pdftotext", "-f", str(page + 1), "-l", str(page + 1), str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+@pytest.mark.parametrize("paragraph_count", [1, 3])
+def test_the_signature_block_never_sits_on_a_page_without_text(
+    tmp_path: Path, paragraph_count: int
+) -> None:
+    """Texts of every length around a page break (and far past one): the page the seal
+    goes on always carries some of the certificate's words above the 落款."""
+    issued = dt.date(2026, 11, 26)
+    seen_pages: set[int] = set()
+    for length in range(10, 1400, 23):
+        words = "兹证明张三系本村三组村民，" + "其家庭情况经村民小组核实属实" * (length // 14)
+        paragraphs = [words] * (paragraph_count - 1) + [words[: max(length, 12)] + "。"]
+        document = pdfdoc.certificate_pdf_build(
+            title="证明",
+            paragraphs=[*paragraphs, "特此证明。"],
+            document_number="崖州水南证〔2026〕0004号",
+            organization_name=COMMITTEE,
+            issued_on=issued,
+        )
+        path = tmp_path / f"long-{length}.pdf"
+        path.write_bytes(document.pdf)
+        page = document.seal_position.page
+        seen_pages.add(page)
+        text = _page_text(path, page)
+        assert COMMITTEE in text and "2026年11月26日" in text
+        rest = text.replace(COMMITTEE, "").replace("2026年11月26日", "")
+        assert "特此证明" in rest, f"length {length}: the seal's page has no text"
+    assert max(seen_pages) >= 1, "the lengths tried must reach past the first page"

@@ -57,5 +57,7 @@ def test_a_custodian_enrols_on_a_phone_and_is_asked_again_before_sealing(
     preview = page.locator("input.page-preview")
     expect(preview).to_be_visible()
     preview.click(position={"x": 150, "y": 200})
+    assert not SealedDocument.objects.exists()
+    page.get_by_role("button", name="确认在此盖章").click()
     expect(page.locator(".messages")).to_contain_text("已盖章")
     assert SealedDocument.objects.filter(request=request).exists()

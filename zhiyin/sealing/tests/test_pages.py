@@ -15,8 +15,10 @@ from conftest import client_for
 from zhiyin.approvals.models import RequestStatus
 from zhiyin.audit.models import AuditEvent
 from zhiyin.core.errors import RuleViolation
+from zhiyin.lib import pdfdoc
+from zhiyin.sealing import preview
 from zhiyin.sealing.models import SealedDocument
-from zhiyin.sealing.preview import PREVIEW_DPI
+from zhiyin.sealing.preview import PREVIEW_WIDTH_PX
 from zhiyin.sealing.services import certificate_document_build, document_seal
 from zhiyin.sealing.tests.conftest import Sealing, approved_request, pdf_document
 
@@ -36,7 +38,7 @@ def test_the_sealing_page_is_for_the_village_custodians_only(sealing: Sealing) -
     page = client_for(world.sn_custodian1).get(url)
     assert page.status_code == 200
     html = page.content.decode()
-    assert 'type="image"' in html and "在默认位置盖章" in html
+    assert 'type="image"' in html and "确认在此盖章" in html
     document = request.documents.get()
     preview = f"/sealing/requests/{request.pk}/documents/{document.pk}/pages/0.png"
     assert preview in html
@@ -48,18 +50,34 @@ def test_the_sealing_page_is_for_the_village_custodians_only(sealing: Sealing) -
     assert client_for(world.sn_custodian1).get(preview.replace("0.png", "7.png")).status_code == 404
 
 
-def test_a_click_on_the_preview_seals_at_that_place(sealing: Sealing) -> None:
+def test_a_tap_only_places_the_outline_and_the_confirmation_seals_there(sealing: Sealing) -> None:
     world = sealing.world
     request = approved_request(sealing, sealing.contract_matter, documents=[pdf_document()])
     document = request.documents.get()
-    response = client_for(world.sn_custodian1).post(
-        f"/sealing/requests/{request.pk}/",
+    url = f"/sealing/requests/{request.pk}/"
+    custodian = client_for(world.sn_custodian1)
+    # The tap (the image button of the GET form) shows the outline there, seals nothing.
+    placed = custodian.get(url, {"document": document.pk, "page": 0, "at.x": 100, "at.y": 200})
+    html = placed.content.decode()
+    radius = round(42 * 72 / 25.4 / 2 * PREVIEW_WIDTH_PX / 595.28)
+    assert f'<circle cx="100" cy="200" r="{radius}"/>' in html
+    assert 'name="at_x" value="100"' in html and 'name="at_y" value="200"' in html
+    assert not SealedDocument.objects.exists()
+
+    # A confirmation without a place is refused and seals nothing.
+    refused = custodian.post(url, {"seals": [world.sn_committee_seal.pk]})
+    assert "请先在页面上点选盖章位置" in refused.content.decode()
+    assert not SealedDocument.objects.exists()
+
+    response = custodian.post(
+        url,
         {
             "seals": [world.sn_committee_seal.pk],
             "document": document.pk,
             "page": 0,
-            "at.x": 100,
-            "at.y": 200,
+            "at_x": 100,
+            "at_y": 200,
+            "confirm": "1",
         },
     )
     assert response.status_code == 302
@@ -67,11 +85,41 @@ def test_a_click_on_the_preview_seals_at_that_place(sealing: Sealing) -> None:
 
     [signature] = PdfFileReader(io.BytesIO(sealed.read_bytes()), strict=False).embedded_signatures
     left, _bottom, right, top = (float(v) for v in signature.sig_field["/Rect"])
-    scale = 72 / PREVIEW_DPI
-    # The seal (the widget's top part, 42 mm wide) is centred on the click.
+    scale = 595.28 / PREVIEW_WIDTH_PX
+    # The seal (the widget's top part, 42 mm wide) is centred on the outline.
     assert abs((left + right) / 2 - 100 * scale) < 1
     seal_pt = 42 * 72 / 25.4
     assert abs(top - seal_pt / 2 - (842 - 200 * scale)) < 2
+
+
+def test_the_result_shows_the_sealed_page_and_no_red_line(sealing: Sealing) -> None:
+    world = sealing.world
+    request = approved_request(sealing)
+    [sealed] = document_seal(
+        request=request, seals=[world.sn_committee_seal], by=world.sn_custodian1
+    ).documents
+    html = client_for(world.sn_custodian1).get(f"/sealing/requests/{request.pk}/").content.decode()
+    page_url = f"/sealing/documents/{sealed.pk}/pages/0.png"
+    assert f'<img src="{page_url}"' in html
+    assert "该申请已用印" not in html and "确认在此盖章" not in html
+    image = client_for(world.sn_custodian1).get(page_url)
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+    # Scoped like the sealed file's download.
+    assert client_for(world.sn_resident).get(page_url).status_code == 200
+    for outsider in (world.bl_secretary, world.sn_leader2, world.officer):
+        assert client_for(outsider).get(page_url).status_code == 404
+
+
+def test_a_certificate_starts_the_outline_on_its_signature_block(sealing: Sealing) -> None:
+    world = sealing.world
+    request = approved_request(sealing)
+    document = request.documents.get()
+    pdf = document.read_bytes()
+    default = pdfdoc.seal_position_read(pdf)
+    assert default is not None
+    x, y = preview.position_to_click(pdf, default)
+    html = client_for(world.sn_custodian1).get(f"/sealing/requests/{request.pk}/").content.decode()
+    assert f'<circle cx="{x}" cy="{y}"' in html and "默认位置" in html
 
 
 def test_the_page_shows_the_refusal_to_an_approver_and_changes_nothing(
@@ -92,7 +140,7 @@ def test_joint_seal_confirmation_from_the_page(sealing: Sealing) -> None:
     world = sealing.world
     request = approved_request(sealing, sealing.joint_matter, documents=[pdf_document()])
     url = f"/sealing/requests/{request.pk}/"
-    data = {"seals": [world.sn_committee_seal.pk], "default": "1"}
+    data = {"seals": [world.sn_committee_seal.pk], "at_x": "200", "at_y": "300"}
     client_for(world.sn_custodian1).post(url, data)
     page = client_for(world.sn_custodian1).get(url).content.decode()
     assert "已确认的印章管理员" in page and "符姐" in page
