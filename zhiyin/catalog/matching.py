@@ -86,6 +86,11 @@ def _segmenter() -> jieba.Tokenizer:
     return _tokenizer
 
 
+def segmenter_warm() -> None:
+    """Load the segmenter now (a server process calls it in the background at start)."""
+    _segmenter()
+
+
 def words_add(words: Iterable[str]) -> None:
     """Teach the segmenter the cue words, so each is cut as one word."""
     new = [w for w in words if len(w) > 1 and w not in _added]
