@@ -90,45 +90,24 @@ def _scratch_database(url: str, *, create: bool) -> str:
 
 def setup() -> dict[str, Any]:
     from zhiyin.catalog.demo import negative_list_demo_load
-    from zhiyin.catalog.models import ApprovalChain, ChainStep, Matter
-    from zhiyin.orgs.models import District, Role, Village, VillageGroup
-    from zhiyin.orgs.services import person_create, place_create, role_grant_create
+    from zhiyin.catalog.models import Matter
+    from zhiyin.orgs.models import Role
     from zhiyin.seals.models import SealKind
     from zhiyin.seals.services import seal_register
+    from zhiyin.tests.factories import (
+        LEADER_THEN_SECRETARY,
+        chain_make,
+        district_make,
+        group_make,
+        staff_make,
+        village_make,
+    )
 
     negative_list_demo_load()
-    district = place_create(place=District(name="崖州区", code="460205"), by=None)
-    village = place_create(
-        place=Village(name="水南村", district=district, code="460205101"), by=None
-    )
-    group = place_create(
-        place=VillageGroup(village=village, number=1, name="第一村民小组"), by=None
-    )
-
-    def staff(username: str, role: str, **scope: Any) -> Any:
-        person = person_create(username=username, real_name=username, password="x" * 12, by=None)
-        role_grant_create(person=person, role=role, by=None, **scope)
-        return person
-
-    chain = ApprovalChain.objects.create(district=district, name="小组长-书记")
-    first = ChainStep.objects.create(
-        chain=chain,
-        position=1,
-        name="小组长审核",
-        role=Role.GROUP_LEADER,
-        scope_level="group",
-        time_limit=4,
-        time_unit="hours",
-    )
-    second = ChainStep.objects.create(
-        chain=chain,
-        position=2,
-        name="书记审批",
-        role=Role.SECRETARY,
-        scope_level="village",
-        time_limit=1,
-        time_unit="days",
-    )
+    district = district_make()
+    village = village_make(district, "水南村", "460205101")
+    group = group_make(village)
+    chain, (first, second) = chain_make(district, "小组长-书记", LEADER_THEN_SECRETARY)
     matter = Matter.objects.create(
         district=district,
         code="ZM-001",
@@ -147,10 +126,10 @@ def setup() -> dict[str, Any]:
         "chain": chain,
         "steps": (first, second),
         "matter": matter,
-        "clerk": staff("clerk", Role.CLERK, village=village),
-        "leader": staff("leader", Role.GROUP_LEADER, group=group),
-        "secretary": staff("secretary", Role.SECRETARY, village=village),
-        "custodian": staff("custodian", Role.CUSTODIAN, village=village),
+        "clerk": staff_make("clerk", Role.CLERK, village=village),
+        "leader": staff_make("leader", Role.GROUP_LEADER, group=group),
+        "secretary": staff_make("secretary", Role.SECRETARY, village=village),
+        "custodian": staff_make("custodian", Role.CUSTODIAN, village=village),
         "seal": seal_register(
             village=village, kind=SealKind.COMMITTEE, code="SN-CW", by=None, is_electronic=True
         ),

@@ -13,43 +13,29 @@ VILLAGES = 32
 
 def setup() -> dict[str, Any]:
     from zhiyin.catalog.demo import negative_list_demo_load
-    from zhiyin.catalog.models import ApprovalChain, ChainStep, Matter
-    from zhiyin.orgs.models import District, Role, Village, VillageGroup
-    from zhiyin.orgs.services import person_create, place_create, role_grant_create
+    from zhiyin.catalog.models import Matter
+    from zhiyin.orgs.models import Role
+    from zhiyin.orgs.services import person_create
     from zhiyin.oversight.services import starter_rules_install
     from zhiyin.seals.models import SealKind
     from zhiyin.seals.services import seal_register
+    from zhiyin.tests.factories import (
+        LEADER_THEN_SECRETARY,
+        chain_make,
+        district_make,
+        group_make,
+        staff_make,
+        village_make,
+    )
 
     negative_list_demo_load()
     starter_rules_install()
-    district = place_create(place=District(name="崖州区", code="460205"), by=None)
+    district = district_make()
     villages = [
-        place_create(
-            place=Village(name=f"第{n}村", district=district, code=f"460205{n:03d}"), by=None
-        )
-        for n in range(1, VILLAGES + 1)
+        village_make(district, f"第{n}村", f"460205{n:03d}") for n in range(1, VILLAGES + 1)
     ]
-    groups = [
-        place_create(place=VillageGroup(village=v, number=1, name="第一村民小组"), by=None)
-        for v in villages
-    ]
-
-    def staff(username: str, role: str, **scope: Any) -> Any:
-        person = person_create(username=username, real_name=username, password="x" * 12, by=None)
-        role_grant_create(person=person, role=role, by=None, **scope)
-        return person
-
-    chain = ApprovalChain.objects.create(district=district, name="小组长-书记")
-    steps = (
-        ChainStep.objects.create(
-            chain=chain, position=1, name="小组长审核", role=Role.GROUP_LEADER,
-            scope_level="group", time_limit=4, time_unit="hours",
-        ),
-        ChainStep.objects.create(
-            chain=chain, position=2, name="书记审批", role=Role.SECRETARY,
-            scope_level="village", time_limit=1, time_unit="days",
-        ),
-    )  # fmt: skip
+    groups = [group_make(v) for v in villages]
+    chain, steps = chain_make(district, "小组长-书记", LEADER_THEN_SECRETARY)
     matters = [
         Matter.objects.create(
             district=district, code=f"ZM-{n:03d}", name=name, category="contract",
@@ -66,11 +52,11 @@ def setup() -> dict[str, Any]:
         "villages": villages,
         "groups": groups,
         "chain": chain,
-        "steps": steps,
+        "steps": tuple(steps),
         "matters": matters,
         "village": village,
         "group": groups[0],
-        "inspector": staff("inspector", Role.INSPECTOR, district=district),
+        "inspector": staff_make("inspector", Role.INSPECTOR, district=district),
         # The filled history's clerks, one per village (the bench's own clerk is new).
         "applicants": [
             person_create(
@@ -78,10 +64,10 @@ def setup() -> dict[str, Any]:
             )
             for v in villages
         ],
-        "clerk": staff("clerk", Role.CLERK, village=village),
-        "leader": staff("leader", Role.GROUP_LEADER, group=groups[0]),
-        "secretary": staff("secretary", Role.SECRETARY, village=village),
-        "custodian": staff("custodian", Role.CUSTODIAN, village=village),
+        "clerk": staff_make("clerk", Role.CLERK, village=village),
+        "leader": staff_make("leader", Role.GROUP_LEADER, group=groups[0]),
+        "secretary": staff_make("secretary", Role.SECRETARY, village=village),
+        "custodian": staff_make("custodian", Role.CUSTODIAN, village=village),
         "seals": [
             seal_register(village=v, kind=SealKind.COMMITTEE, code=f"S-{v.code}", by=None)
             for v in villages

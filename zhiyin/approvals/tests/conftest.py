@@ -20,13 +20,17 @@ from zhiyin.approvals.models import SealRequest
 from zhiyin.approvals.services import document_view_record, seal_request_create
 from zhiyin.catalog.models import (
     ApprovalChain,
-    ChainStep,
     Matter,
     MatterCategory,
     MatterTier,
     NegativeListItem,
 )
-from zhiyin.orgs.models import Person, Role
+from zhiyin.orgs.models import Person
+from zhiyin.tests.factories import (
+    LEADER_THEN_SECRETARY,
+    SECRETARY_THEN_TWO_CUSTODIANS,
+    chain_make,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -74,46 +78,9 @@ class Catalog:
 @pytest.fixture
 def catalog(world: World) -> Catalog:
     district = world.district
-    chain = ApprovalChain.objects.create(district=district, name="小组长-书记")
-    ChainStep.objects.create(
-        chain=chain,
-        position=1,
-        name="小组长审核",
-        role=Role.GROUP_LEADER,
-        scope_level="group",
-        time_limit=4,
-        time_unit="hours",
-    )
-    ChainStep.objects.create(
-        chain=chain,
-        position=2,
-        name="书记审批",
-        role=Role.SECRETARY,
-        scope_level="village",
-        time_limit=1,
-        time_unit="days",
-    )
-    joint_chain = ApprovalChain.objects.create(district=district, name="书记-双管理员")
-    ChainStep.objects.create(
-        chain=joint_chain,
-        position=1,
-        name="书记审批",
-        role=Role.SECRETARY,
-        scope_level="village",
-        time_limit=8,
-        time_unit="hours",
-    )
-    ChainStep.objects.create(
-        chain=joint_chain,
-        position=2,
-        name="印章管理员联签",
-        role=Role.CUSTODIAN,
-        scope_level="village",
-        time_limit=8,
-        time_unit="hours",
-        approvers_needed=2,
-    )
-    direct_chain = ApprovalChain.objects.create(district=district, name="直接用印")
+    chain, _steps = chain_make(district, "小组长-书记", LEADER_THEN_SECRETARY)
+    joint_chain, _steps = chain_make(district, "书记-双管理员", SECRETARY_THEN_TWO_CUSTODIANS)
+    direct_chain, _steps = chain_make(district, "直接用印")
     common: dict[str, Any] = {
         "district": district,
         "legal_basis": "《村民委员会组织法》第二十三条",
