@@ -21,6 +21,7 @@ import gc
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 
 from django.db import connection
 
@@ -153,18 +154,64 @@ def _hash_input_sql(with_log: bool) -> str:
 
 def _event_chunks(log: str = "") -> Iterator[list[tuple[int, str, str, bytes]]]:
     """(seq, prev_hash, hash, hash input bytes) of every event of `log` in order, in
-    chunks straight from a streaming cursor (server-side on PostgreSQL): no model objects,
-    no per-row Python work beyond what the database driver does."""
+    chunks straight from a streaming cursor (server-side on PostgreSQL): no model objects.
+
+    PostgreSQL builds the hash input itself (`_hash_input_sql`), which measured twice as
+    fast as doing it here; SQLite's JSON functions are slower than Python's formatting,
+    so on SQLite the raw columns come out and one format string per row makes the text."""
     quote = connection.ops.quote_name
     table = quote(AuditEvent._meta.db_table)
+    where = f"FROM {table} WHERE {quote('log')} = %s ORDER BY {quote('seq')}"
+    if connection.vendor == "sqlite":
+        yield from _sqlite_chunks(log, where)
+        return
     sql = (
-        f"SELECT {quote('seq')}, {quote('prev_hash')}, {quote('hash')}, "  # noqa: S608  # no user input
-        f"{_hash_input_sql(bool(log))} FROM {table} WHERE {quote('log')} = %s ORDER BY {quote('seq')}"
+        f"SELECT {quote('seq')}, {quote('prev_hash')}, {quote('hash')}, "  # no user input
+        f"{_hash_input_sql(bool(log))} {where}"
     )
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, [log])
         while rows := cursor.fetchmany(_CHUNK):
             yield rows
+
+
+_NUMBERS = ("seq", "actor_id")
+
+
+def _sqlite_chunks(log: str, where: str) -> Iterator[list[tuple[int, str, str, bytes]]]:
+    """SQLite: the hashed fields as stored (`created_at` is `str(datetime)` in UTC, so its
+    ISO form is that text with a `T` and `+00:00`, made in SQL), then `canonical_json` of
+    them as one format string over (texts..., seq, actor_id) — every stored value is a
+    string, an integer or NULL, so each is written as JSON by itself (strings escaped by
+    the json module's own C escaper) and the keys never need sorting again."""
+    quote = connection.ops.quote_name
+    names = sorted((*HASHED_FIELDS, "log") if log else HASHED_FIELDS)
+    texts = tuple(name for name in names if name not in _NUMBERS)
+    order = (*texts, *_NUMBERS)
+    fmt = ("{{" + ",".join(f'"{name}":{{{order.index(name)}}}' for name in names) + "}}").format
+
+    def column(name: str) -> str:
+        if name == "created_at":
+            return f"replace({quote(name)}, ' ', 'T') || '+00:00'"
+        if name == "actor_id":
+            return f"COALESCE(CAST({quote(name)} AS TEXT), 'null')"
+        return quote(name)
+
+    sql = f"SELECT {', '.join(column(name) for name in order)}, prev_hash, hash {where}"  # no user input
+    count = len(texts)
+    escape = encode_basestring
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, [log])
+        while rows := cursor.fetchmany(_CHUNK):
+            yield [
+                (
+                    row[count],
+                    row[-2],
+                    row[-1],
+                    f"{row[-2]}\n{fmt(*map(escape, row[:count]), row[count], row[count + 1])}".encode(),
+                )
+                for row in rows
+            ]
 
 
 def _event_rows(log: str = "") -> Iterator[tuple[int, str, str, str]]:
