@@ -3,7 +3,8 @@
 Personas (after the healthchecks habit): in 水南村 — clerk 小林 (clerk), 书记 老陈
 (secretary), custodians 符姐 and 王哥, group leader 羊组长 of group 1, resident 阿梅;
 in 北岭村 — its secretary, clerk and admin, who must never see 水南村's records; for the
-district — inspector 纪委小周 and admin 区管理员; and 农业农村局's officer.
+district — inspector 纪委小周 and the three administrators (三员): system admin 区管理员,
+security admin 安全员小吴 and audit admin 审计员小沈; and 农业农村局's officer.
 """
 
 from __future__ import annotations
@@ -82,6 +83,8 @@ class World:
     inspector: Person
     district_admin: Person
     officer: Person
+    security_admin: Person
+    audit_admin: Person
     sn_committee_seal: Seal
     sn_group1_seal: Seal
     bl_committee_seal: Seal
@@ -171,6 +174,10 @@ def world(db: None) -> World:
         inspector=staff("inspector", "纪委小周", Role.INSPECTOR, district=district),
         district_admin=staff("district_admin", "区管理员", Role.ADMIN, district=district),
         officer=staff("officer", "农业局小郑", Role.BUREAU_OFFICER, bureau=bureau),
+        security_admin=staff(
+            "security_admin", "安全员小吴", Role.SECURITY_ADMIN, district=district
+        ),
+        audit_admin=staff("audit_admin", "审计员小沈", Role.AUDIT_ADMIN, district=district),
         sn_committee_seal=seal_register(
             village=shuinan, kind=SealKind.COMMITTEE, code="SN-CW", by=None, is_electronic=True
         ),

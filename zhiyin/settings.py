@@ -84,10 +84,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "zhiyin.accounts.sessions.StaffSessionMiddleware",
     "zhiyin.orgs.middleware.RefuseNulCharactersMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "zhiyin.accounts.middleware.SecondFactorMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "zhiyin.accounts.middleware.PasswordExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "zhiyin.orgs.middleware.ContentSecurityPolicyMiddleware",
     "zhiyin.audit.middleware.AccessDeniedAuditMiddleware",
@@ -200,18 +202,31 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+#: Password policy for everyone who sets a password (zhiyin/accounts/passwords.py): length,
+#: character classes, nothing like the login name / phone / name, no recent password.
+PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 10, minimum=8)
+PASSWORD_CHARACTER_CLASSES = min(env_int("PASSWORD_CHARACTER_CLASSES", 3, minimum=1), 4)
+PASSWORD_HISTORY = env_int("PASSWORD_HISTORY", 5, minimum=1)
+#: Staff change a password older than this at their next request (0: never expires).
+PASSWORD_MAX_AGE_DAYS = env_int("PASSWORD_MAX_AGE_DAYS", 90, minimum=0)
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "phone", "real_name", "email")},
     },
+    {"NAME": "zhiyin.accounts.passwords.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "zhiyin.accounts.passwords.CharacterClassesValidator"},
+    {"NAME": "zhiyin.accounts.passwords.PersonalInfoValidator"},
+    {"NAME": "zhiyin.accounts.passwords.PasswordHistoryValidator"},
 ]
 #: Login-failure handling (django-axes; see zhiyin/accounts/lockout.py): after this many
-#: wrong passwords the account, and separately the address they came from, is locked.
+#: wrong passwords for one account it is locked; an address (which a whole office may share
+#: behind one router) is locked after its own, larger number of failures.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 30, minimum=1)
+AXES_HANDLER = "zhiyin.accounts.lockout.AccountAndAddressHandler"
 #: How long a lockout lasts unless an admin clears it first.
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 30, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
@@ -223,6 +238,8 @@ AXES_ENABLE_ADMIN = False
 AXES_VERBOSE = False
 #: Sealing and authorizing a terminal need a second factor entered within this many seconds.
 STEP_UP_SECONDS = env_int("STEP_UP_SECONDS", 300, minimum=30)
+#: Staff (anyone with a role other than resident) unused this long are signed out.
+STAFF_IDLE_MINUTES = env_int("STAFF_IDLE_MINUTES", 15, minimum=1)
 #: The name authenticator apps show for Zhiyin accounts.
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "智印 Zhiyin")
 LOGIN_URL = "login"

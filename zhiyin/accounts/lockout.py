@@ -1,9 +1,12 @@
 """Login-failure handling for staff (等保 2.0 §8.1.4.1 b): after `LOGIN_FAILURE_LIMIT`
-wrong passwords an account is locked, and so is the address they came from, until the
-cool-off passes or an admin unlocks it. django-axes counts the failures (in the database,
-so every app server sees the same count); this module names the account the same way
-whichever login the person typed (phone or login name), records each lockout and unlock
-in the audit log, and lets a district admin see and clear the lockouts of their people.
+wrong passwords an account is locked, and after `LOGIN_ADDRESS_FAILURE_LIMIT` failures
+from one address (for any accounts) that address is, until the cool-off passes or an
+admin unlocks it. The two limits are separate because a village office signs in from one
+address: five typos there must not lock the whole office out. django-axes counts the
+failures (in the database, so every app server sees the same count); this module names
+the account the same way whichever login the person typed (phone or login name), applies
+the two limits, records each lockout and unlock in the audit log, and lets the security administrator
+see and clear the lockouts of their district's people.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_client_username
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.db import transaction
@@ -22,7 +27,7 @@ from django.utils.translation import gettext as _
 from zhiyin.audit.services import audit_record, audit_record_standalone
 from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Person, RoleGrant
-from zhiyin.orgs.selectors import Access, admin_district_ids
+from zhiyin.orgs.selectors import Access, security_district_ids
 
 
 def login_name_canonical(request: HttpRequest | None, credentials: dict[str, Any]) -> str:
@@ -45,6 +50,42 @@ def client_address(request: HttpRequest) -> str:
         if forwarded:
             return str(forwarded.split(",")[-1].strip())
     return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def _recent_attempts() -> Any:
+    return AccessAttempt.objects.filter(
+        attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME
+    )
+
+
+def failures_of(*, login: str | None, address: str | None) -> tuple[int, int]:
+    """Recent failures (within the cool-off) for the account and for the address."""
+    recent = _recent_attempts()
+    by_login = (
+        recent.filter(username=login).aggregate(n=Sum("failures_since_start"))["n"] or 0
+        if login
+        else 0
+    )
+    by_address = (
+        recent.filter(ip_address=address).aggregate(n=Sum("failures_since_start"))["n"] or 0
+        if address
+        else 0
+    )
+    return by_login, by_address
+
+
+class AccountAndAddressHandler(AxesDatabaseHandler):
+    """django-axes' database handler with one limit per account and another per address.
+    Axes compares one failure count with `AXES_FAILURE_LIMIT`; this count is the
+    account's, or the limit itself once the address has reached its own limit."""
+
+    def get_failures(self, request: HttpRequest, credentials: dict[str, Any] | None = None) -> int:
+        login = get_client_username(request, credentials)
+        address = getattr(request, "axes_ip_address", None) or client_address(request)
+        by_login, by_address = failures_of(login=login, address=address)
+        if by_address >= settings.LOGIN_ADDRESS_FAILURE_LIMIT:
+            return max(by_login, settings.AXES_FAILURE_LIMIT)
+        return int(by_login)
 
 
 def lockout_audit(
@@ -83,29 +124,26 @@ def _people_in_districts(district_ids: set[int]) -> Q:
 
 
 def lockouts_for(*, access: Access) -> list[Lockout]:
-    """Locked accounts and addresses a district admin may clear: accounts of people of
+    """Locked accounts and addresses a security admin may clear: accounts of people of
     their districts, names that match no account, and addresses. django-axes keeps one
     row per (login, address); an account is locked when its rows add up to the limit
     within the cool-off, and so is an address."""
-    districts = admin_district_ids(access=access)
+    districts = security_district_ids(access=access)
     if not districts:
         return []
-    limit = settings.AXES_FAILURE_LIMIT
-    recent = AccessAttempt.objects.filter(
-        attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME
-    )
+    recent = _recent_attempts()
     by_login = (
         recent.exclude(username__isnull=True)
         .exclude(username="")
         .values("username")
         .annotate(failures=Sum("failures_since_start"), last_at=Max("attempt_time"))
-        .filter(failures__gte=limit)
+        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
     )
     by_address = (
         recent.exclude(ip_address__isnull=True)
         .values("ip_address")
         .annotate(failures=Sum("failures_since_start"), last_at=Max("attempt_time"))
-        .filter(failures__gte=limit)
+        .filter(failures__gte=settings.LOGIN_ADDRESS_FAILURE_LIMIT)
     )
     logins = {row["username"] for row in by_login}
     known = {p.username: p for p in Person.objects.filter(username__in=logins)}

@@ -33,7 +33,15 @@ from zhiyin.orgs.models import Person, Role
 from zhiyin.orgs.selectors import Access
 
 #: Roles whose holders must sign in with a second factor.
-PRIVILEGED_ROLES = (Role.GROUP_LEADER, Role.SECRETARY, Role.CUSTODIAN, Role.INSPECTOR, Role.ADMIN)
+PRIVILEGED_ROLES = (
+    Role.GROUP_LEADER,
+    Role.SECRETARY,
+    Role.CUSTODIAN,
+    Role.INSPECTOR,
+    Role.ADMIN,
+    Role.SECURITY_ADMIN,
+    Role.AUDIT_ADMIN,
+)
 #: Session key: when (UNIX seconds) this session last passed a second factor.
 VERIFIED_AT_SESSION_KEY = "zhiyin_second_factor_at"
 TOTP_NAME = "authenticator"
@@ -142,8 +150,32 @@ def second_factor_verify(*, request: HttpRequest, person: Person, token: str) ->
 
 
 @transaction.atomic
-def second_factor_reset(*, person: Person, by: Person) -> None:
-    """Remove a person's factors (lost phone): they enrol again at their next sign-in."""
+def second_factor_reset(*, person: Person, by: Person, reason: str) -> None:
+    """Remove a person's factors (lost phone): they enrol again at their next sign-in.
+    Done by a security administrator, with the reason, never on themself."""
+    reason = reason.strip()
+    if not reason:
+        raise RuleViolation(_("请填写重置原因（例如：手机丢失，已电话核实本人）。"))
+    if person.pk == by.pk:
+        raise RuleViolation(_("不能重置自己的两步验证，请由另一位安全管理员办理。"))
     TOTPDevice.objects.filter(user=person).delete()
     StaticDevice.objects.filter(user=person).delete()
-    audit_record(actor=by, action="person.second_factor_reset", target=person)
+    audit_record(
+        actor=by, action="person.second_factor_reset", target=person, after={"reason": reason[:200]}
+    )
+
+
+def recovery_codes_left(person: Person) -> int:
+    """How many unused recovery codes the person has."""
+    return StaticToken.objects.filter(device__user=person, device__confirmed=True).count()
+
+
+@transaction.atomic
+def recovery_codes_regenerate(*, person: Person) -> list[str]:
+    """Ten new recovery codes (shown once); the old ones stop working. Needs a second
+    factor the person already has: a password alone must not mint codes."""
+    if not has_second_factor(person):
+        raise RuleViolation(_("请先绑定身份验证器。"))
+    codes = _recovery_codes_replace(person)
+    audit_record(actor=person, action="person.recovery_codes_regenerated", target=person)
+    return codes

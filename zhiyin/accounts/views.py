@@ -16,7 +16,6 @@ from django.views.decorators.http import require_POST
 from zhiyin.accounts.lockout import lockout_clear, lockouts_for
 from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.auth import request_access, request_person
-from zhiyin.orgs.selectors import admin_district_ids
 
 
 def locked_out(
@@ -31,7 +30,7 @@ def locked_out(
 @login_required
 def lockouts(request: HttpRequest) -> HttpResponse:
     access = request_access(request)
-    if not admin_district_ids(access=access):
+    if not access.is_security_admin:
         raise PermissionDenied
     return render(request, "accounts/lockouts.html", {"lockouts": lockouts_for(access=access)})
 
@@ -40,7 +39,7 @@ def lockouts(request: HttpRequest) -> HttpResponse:
 @require_POST
 def lockout_clear_view(request: HttpRequest) -> HttpResponse:
     access = request_access(request)
-    if not admin_district_ids(access=access):
+    if not access.is_security_admin:
         raise PermissionDenied
     try:
         found = lockout_clear(

@@ -1,5 +1,10 @@
 """District setup in Django's admin, scoped: a village admin manages only their village.
 
+三员分立: places, people, seals and the catalog are the system administrator's (`ADMIN`);
+grants are the security administrator's (`SECURITY_ADMIN`, district-wide), who may look
+people up to grant them roles but not change them, and never grants themself. The audit
+administrator has no part in the admin site.
+
 Every save goes through the services (the single write path, audited). Forms run the
 services' own checks in `clean()` so a refusal shows beside the form in Chinese and
 nothing is saved. Nothing is deleted: places are retired, grants revoked.
@@ -31,7 +36,13 @@ from zhiyin.orgs.models import (
     Village,
     VillageGroup,
 )
-from zhiyin.orgs.selectors import Access, access_for, admin_district_ids, villages_administered
+from zhiyin.orgs.selectors import (
+    Access,
+    access_for,
+    admin_district_ids,
+    security_district_ids,
+    villages_administered,
+)
 from zhiyin.orgs.services import (
     person_create,
     person_fields_check,
@@ -52,7 +63,8 @@ class ZhiyinAdminSite(admin.AdminSite):
     index_title = _lazy("区村设置")
 
     def has_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_active and request_access(request).has_role(Role.ADMIN)
+        access = request_access(request)
+        return request.user.is_active and (access.has_role(Role.ADMIN) or access.is_security_admin)
 
     def login(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
@@ -246,16 +258,28 @@ class PersonAdmin(ScopedAdmin):
     list_select_related = ("home_village",)
 
     def scope_filter(self, qs: QuerySet[Any], access: Access) -> QuerySet[Any]:
-        """Residents of the admin's villages and anyone holding a grant there."""
-        villages = villages_administered(access=access)
+        """Residents of the admin's villages and anyone holding a grant there; for a
+        security admin, everyone of their districts (whom they may grant roles)."""
+        villages = villages_administered(access=access) | Village.objects.filter(
+            district_id__in=security_district_ids(access=access)
+        )
+        districts = admin_district_ids(access=access) | security_district_ids(access=access)
         return (
             qs.filter(home_village__in=villages)
             | qs.filter(grants__village__in=villages, grants__revoked_at__isnull=True)
-            | qs.filter(
-                grants__district_id__in=admin_district_ids(access=access),
-                grants__village__isnull=True,
-            )
+            | qs.filter(grants__district_id__in=districts, grants__village__isnull=True)
         )
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        """The security admin looks people up (to grant them roles), never changes them."""
+        access = request_access(request)
+        return access.has_role(Role.ADMIN) or access.is_security_admin
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request_access(request).has_role(Role.ADMIN)
 
     def get_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
         if obj is None:
@@ -319,11 +343,17 @@ class RoleGrantForm(ModelForm):  # type: ignore[type-arg]  # RoleGrant
         data = super().clean() or {}
         if data.get("person") is None or not data.get("role"):
             return data
-        village = data["group"].village if data.get("group") else data.get("village")
-        if not self.admin_access.is_district_admin and (
-            village is None or not self.admin_access.administers(village)
-        ):
-            raise forms.ValidationError(_("您只能在自己管理的村（社区）范围内授权。"))
+        districts = security_district_ids(access=self.admin_access)
+        place = data.get("group") or data.get("village") or data.get("bureau")
+        district_id = getattr(place, "district_id", None) or getattr(
+            getattr(place, "village", None), "district_id", None
+        )
+        if district_id is None and data.get("district") is not None:
+            district_id = data["district"].pk
+        if district_id is None or district_id not in districts:
+            raise forms.ValidationError(_("您只能在自己负责的区范围内授权。"))
+        if data["person"].pk == self.admin_access.person_id:
+            raise forms.ValidationError(_("不能给自己授权，请由另一位安全管理员办理。"))
         try:
             role_grant_build(
                 person=data["person"],
@@ -349,9 +379,13 @@ class RoleGrantAdmin(ScopedAdmin):
     actions = ("revoke_selected",)
 
     def scope_filter(self, qs: QuerySet[Any], access: Access) -> QuerySet[Any]:
-        return qs.filter(district_id__in=admin_district_ids(access=access)) | qs.filter(
-            village__in=villages_administered(access=access)
-        )
+        return qs.filter(district_id__in=security_district_ids(access=access))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request_access(request).is_security_admin
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self.has_module_permission(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return obj is None and self.has_module_permission(request)
@@ -363,19 +397,15 @@ class RoleGrantAdmin(ScopedAdmin):
         return type(form.__name__, (form,), {"admin_access": request_access(request)})
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        access = request_access(request)
+        districts = security_district_ids(access=request_access(request))
         if db_field.name == "village":
-            kwargs["queryset"] = admin_villages(request)
+            kwargs["queryset"] = Village.objects.filter(district_id__in=districts)
         elif db_field.name == "group":
-            kwargs["queryset"] = VillageGroup.objects.filter(village__in=admin_villages(request))
+            kwargs["queryset"] = VillageGroup.objects.filter(village__district_id__in=districts)
         elif db_field.name == "district":
-            kwargs["queryset"] = District.objects.filter(
-                pk__in={g.district_id for g in access.grants if g.role == Role.ADMIN}
-            )
+            kwargs["queryset"] = District.objects.filter(pk__in=districts)
         elif db_field.name == "bureau":
-            kwargs["queryset"] = Bureau.objects.filter(
-                district_id__in=admin_district_ids(access=access)
-            )
+            kwargs["queryset"] = Bureau.objects.filter(district_id__in=districts)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:

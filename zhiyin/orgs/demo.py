@@ -132,6 +132,19 @@ def demo_load(
     role_grant_create(
         person=person("admin", real_name="区管理员"), role=Role.ADMIN, district=district, by=None
     )
+    # 三员分立: besides the system admin, a security admin and an audit admin.
+    role_grant_create(
+        person=person("secadmin", real_name="区安全管理员"),
+        role=Role.SECURITY_ADMIN,
+        district=district,
+        by=None,
+    )
+    role_grant_create(
+        person=person("auditor", real_name="区安全审计员"),
+        role=Role.AUDIT_ADMIN,
+        district=district,
+        by=None,
+    )
     role_grant_create(person=person("inspector"), role=Role.INSPECTOR, district=district, by=None)
     for slug, bureau_name in BUREAUS:
         bureau = place_create(place=Bureau(name=bureau_name, district=district), by=None)
@@ -207,6 +220,8 @@ def demo_logins() -> list[DemoLogin]:
         (Role.CUSTODIAN, "sn_custodian1"),
         (Role.INSPECTOR, "inspector"),
         (Role.ADMIN, "admin"),
+        (Role.SECURITY_ADMIN, "secadmin"),
+        (Role.AUDIT_ADMIN, "auditor"),
         (Role.BUREAU_OFFICER, "nyj_officer"),
     ]
     people = {p.username: p for p in Person.objects.filter(username__in=[u for _, u in wanted])}

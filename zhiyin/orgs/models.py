@@ -200,6 +200,11 @@ class Role(models.TextChoices):
     INSPECTOR = "inspector", _("纪检监察")
     ADMIN = "admin", _("系统管理员")
     BUREAU_OFFICER = "bureau_officer", _("职能部门经办人")
+    #: 三员分立: the security administrator manages grants, second-factor resets and
+    #: lockouts, and reads no documents; the audit administrator reads the log and
+    #: changes nothing. The system administrator (ADMIN) configures places and the catalog.
+    SECURITY_ADMIN = "security_admin", _("安全管理员")
+    AUDIT_ADMIN = "audit_admin", _("安全审计员")
 
 
 class ScopeLevel(models.TextChoices):
@@ -219,6 +224,8 @@ ROLE_SCOPE_LEVELS: dict[str, frozenset[str]] = {
     Role.INSPECTOR: frozenset({ScopeLevel.DISTRICT, ScopeLevel.VILLAGE}),
     Role.ADMIN: frozenset({ScopeLevel.DISTRICT, ScopeLevel.VILLAGE}),
     Role.BUREAU_OFFICER: frozenset({ScopeLevel.BUREAU}),
+    Role.SECURITY_ADMIN: frozenset({ScopeLevel.DISTRICT}),
+    Role.AUDIT_ADMIN: frozenset({ScopeLevel.DISTRICT}),
 }
 
 

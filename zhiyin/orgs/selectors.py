@@ -71,6 +71,14 @@ class Access:
     def is_district_admin(self) -> bool:
         return any(g.role == Role.ADMIN and g.village_id is None for g in self.grants)
 
+    @property
+    def is_security_admin(self) -> bool:
+        return Role.SECURITY_ADMIN in self.roles
+
+    @property
+    def is_audit_admin(self) -> bool:
+        return Role.AUDIT_ADMIN in self.roles
+
 
 ANONYMOUS = Access(person_id=None)
 
@@ -176,6 +184,17 @@ def bureaus_for(*, access: Access) -> QuerySet[Bureau]:
 def admin_district_ids(*, access: Access) -> set[int]:
     """Districts where the person is a district-wide admin."""
     return {g.district_id for g in access.grants if g.role == Role.ADMIN and g.village_id is None}
+
+
+def security_district_ids(*, access: Access) -> set[int]:
+    """Districts where the person is the security administrator (grants, second-factor
+    resets, lockouts)."""
+    return {g.district_id for g in access.grants if g.role == Role.SECURITY_ADMIN}
+
+
+def audit_district_ids(*, access: Access) -> set[int]:
+    """Districts where the person is the audit administrator (reads the log)."""
+    return {g.district_id for g in access.grants if g.role == Role.AUDIT_ADMIN}
 
 
 def villages_administered(*, access: Access) -> QuerySet[Village]:

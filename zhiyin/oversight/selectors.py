@@ -38,13 +38,15 @@ from zhiyin.orgs.models import District, Person, Role, RoleGrant, Village
 from zhiyin.orgs.selectors import Access
 from zhiyin.oversight.models import Warning, WarningRule, WarningState
 
-OVERSIGHT_ROLES = (Role.INSPECTOR, Role.ADMIN)
+#: Who reads the log: inspectors, admins and the audit administrator (三员分立; a
+#: district-wide role that reads stories and checkpoints but no documents' pages).
+OVERSIGHT_ROLES = (Role.INSPECTOR, Role.ADMIN, Role.AUDIT_ADMIN)
 #: Fields naming the person(s) an object belongs to, who may read its story.
 OWNER_FIELDS = ("applicant_id", "on_behalf_of_id", "resident_id")
 
 
 def is_overseer(access: Access) -> bool:
-    """Holds an inspector or admin grant somewhere: may read checkpoints and the key."""
+    """Holds an inspector, admin or audit admin grant: may read checkpoints and the key."""
     return any(access.has_role(role) for role in OVERSIGHT_ROLES)
 
 
@@ -57,6 +59,10 @@ def _district_overseer(access: Access, district_id: int | None) -> bool:
 
 
 def _oversees_village(access: Access, village: Village) -> bool:
+    if any(
+        g.role == Role.AUDIT_ADMIN and g.district_id == village.district_id for g in access.grants
+    ):
+        return True
     return any(access.village_wide(village, role) for role in OVERSIGHT_ROLES)
 
 

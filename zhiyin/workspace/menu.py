@@ -92,7 +92,18 @@ MENU: list[MenuEntry] = [
         frozenset({Role.ADMIN}),
         when=lambda access: access.is_district_admin,
     ),
-    MenuEntry("admin", _("系统管理"), "admin:index", frozenset({Role.ADMIN})),
+    MenuEntry("admin", _("系统管理"), "admin:index", frozenset({Role.ADMIN, Role.SECURITY_ADMIN})),
+    MenuEntry("lockouts", _("登录锁定"), "accounts_lockouts", frozenset({Role.SECURITY_ADMIN})),
+    MenuEntry(
+        "staff_factors",
+        _("两步验证管理"),
+        "accounts_staff_factors",
+        frozenset({Role.SECURITY_ADMIN}),
+    ),
+    MenuEntry(
+        "security_log", _("登录安全日志"), "accounts_security_log", frozenset({Role.AUDIT_ADMIN})
+    ),
+    MenuEntry("security", _("账号安全"), "accounts_security", EVERYONE),
     MenuEntry(
         "notifications",
         _("消息"),

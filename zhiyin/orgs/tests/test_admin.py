@@ -133,7 +133,7 @@ class TestGrants:
     def test_a_third_custodian_is_refused(self, world: World) -> None:
         body = self.add(
             world,
-            world.sn_admin,
+            world.security_admin,
             person=world.sn_clerk.pk,
             role=Role.CUSTODIAN,
             village=world.shuinan.pk,
@@ -143,42 +143,48 @@ class TestGrants:
 
     def test_the_secretary_cannot_hold_the_seal(self, world: World) -> None:
         grant = RoleGrant.objects.get(person=world.sn_custodian2, role=Role.CUSTODIAN)
-        client_for(world.sn_admin).post(
+        client_for(world.security_admin).post(
             reverse("admin:orgs_rolegrant_changelist"),
             {"action": "revoke_selected", "_selected_action": [grant.pk]},
         )
         body = self.add(
             world,
-            world.sn_admin,
+            world.security_admin,
             person=world.sn_secretary.pk,
             role=Role.CUSTODIAN,
             village=world.shuinan.pk,
         )
         assert "不能兼任印章管理员" in body
 
-    def test_a_village_admin_cannot_grant_outside_their_village(self, world: World) -> None:
+    def test_only_the_security_admin_grants_roles(self, world: World) -> None:
+        """三员分立: system admins (district or village) do not grant roles."""
+        for admin in (world.sn_admin, world.district_admin, world.audit_admin):
+            response = client_for(admin).post(
+                reverse("admin:orgs_rolegrant_add"),
+                {
+                    "person": world.sn_clerk.pk,
+                    "role": Role.INSPECTOR,
+                    "district": world.district.pk,
+                },
+            )
+            assert response.status_code in (302, 403)  # the admin site sends non-admins away
+        assert not RoleGrant.objects.filter(person=world.sn_clerk, role=Role.INSPECTOR).exists()
+
+    def test_the_security_admin_never_grants_themself(self, world: World) -> None:
         body = self.add(
             world,
-            world.sn_admin,
-            person=world.sn_clerk.pk,
-            role=Role.CLERK,
-            village=world.beiling.pk,
-        )
-        assert body  # the form came back with an error
-        body = self.add(
-            world,
-            world.sn_admin,
-            person=world.sn_clerk.pk,
-            role=Role.INSPECTOR,
+            world.security_admin,
+            person=world.security_admin.pk,
+            role=Role.ADMIN,
             district=world.district.pk,
         )
-        assert "您只能在自己管理的村（社区）范围内授权" in body
-        assert not RoleGrant.objects.filter(person=world.sn_clerk, role=Role.INSPECTOR).exists()
+        assert "不能给自己授权" in body
+        assert not RoleGrant.objects.filter(person=world.security_admin, role=Role.ADMIN).exists()
 
     def test_a_role_at_the_wrong_level_is_refused(self, world: World) -> None:
         body = self.add(
             world,
-            world.district_admin,
+            world.security_admin,
             person=world.sn_clerk.pk,
             role=Role.GROUP_LEADER,
             village=world.shuinan.pk,
@@ -187,7 +193,7 @@ class TestGrants:
 
     def test_revoking_keeps_the_grant_as_history(self, world: World) -> None:
         grant = RoleGrant.objects.get(person=world.sn_clerk, role=Role.CLERK)
-        client_for(world.sn_admin).post(
+        client_for(world.security_admin).post(
             reverse("admin:orgs_rolegrant_changelist"),
             {"action": "revoke_selected", "_selected_action": [grant.pk]},
         )

@@ -258,6 +258,6 @@ def test_the_village_page_and_grant_list_do_not_query_per_row(
     client = client_for(world.sn_secretary)
     with django_assert_max_num_queries(12):
         assert client.get(reverse("village_detail", args=[world.shuinan.pk])).status_code == 200
-    admin = client_for(world.district_admin)
+    admin = client_for(world.security_admin)
     with django_assert_max_num_queries(12):
         assert admin.get(reverse("admin:orgs_rolegrant_changelist")).status_code == 200

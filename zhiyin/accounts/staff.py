@@ -1,0 +1,108 @@
+"""The security and audit administrators' reads (三员分立): the privileged staff of their
+districts with the state of their second factors, and the sign-in security events of
+those people. Neither reads any document; the audit administrator changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import CharField, Q, QuerySet
+from django.db.models.functions import Cast
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from zhiyin.accounts.twofactor import PRIVILEGED_ROLES, has_second_factor
+from zhiyin.audit.models import AuditEvent
+from zhiyin.orgs.models import Person, RoleGrant
+from zhiyin.orgs.selectors import Access, audit_district_ids, security_district_ids
+
+#: The actions the audit administrator's sign-in log shows, with their names.
+SECURITY_ACTIONS = {
+    "person.login": _("登录"),
+    "person.login_failed": _("登录失败"),
+    "person.locked_out": _("登录被锁定"),
+    "person.unlocked": _("解除登录锁定"),
+    "person.password_change": _("修改密码"),
+    "person.second_factor_enrolled": _("绑定身份验证器"),
+    "person.second_factor_passed": _("通过两步验证"),
+    "person.second_factor_failed": _("两步验证失败"),
+    "person.second_factor_reset": _("重置两步验证"),
+    "person.recovery_codes_regenerated": _("重新生成恢复码"),
+    "person.session_ended": _("登录会话结束"),
+    "person.create": _("新增人员"),
+    "person.update": _("修改人员信息"),
+    "role_grant.create": _("授予角色"),
+    "role_grant.revoke": _("撤销角色"),
+    "access.denied": _("越权访问被拒绝"),
+}
+
+
+def _people_of(district_ids: set[int]) -> QuerySet[Person]:
+    return Person.objects.filter(
+        Q(home_village__district_id__in=district_ids)
+        | Q(
+            pk__in=RoleGrant.objects.filter(
+                district_id__in=district_ids, revoked_at__isnull=True
+            ).values("person_id")
+        )
+    ).distinct()
+
+
+@dataclass(frozen=True)
+class StaffFactors:
+    person: Person
+    roles: list[str]
+    has_totp: bool
+
+
+def privileged_staff_for(*, access: Access) -> list[StaffFactors]:
+    """Privileged staff of the security admin's districts, with their second factors."""
+    districts = security_district_ids(access=access)
+    if not districts:
+        return []
+    grants = (
+        RoleGrant.objects.active()
+        .filter(district_id__in=districts, role__in=PRIVILEGED_ROLES)
+        .select_related("person")
+        .order_by("person__username")
+    )
+    people: dict[int, StaffFactors] = {}
+    for grant in grants:
+        entry = people.get(grant.person_id)
+        label = str(grant.get_role_display())
+        if entry is None:
+            people[grant.person_id] = StaffFactors(
+                grant.person, [label], has_second_factor(grant.person)
+            )
+        elif label not in entry.roles:
+            entry.roles.append(label)
+    return list(people.values())
+
+
+def staff_get_for_reset(*, access: Access, pk: int) -> Person:
+    """A privileged person of the security admin's districts (never the admin themself)."""
+    if pk == access.person_id:
+        raise Http404
+    for entry in privileged_staff_for(access=access):
+        if entry.person.pk == pk:
+            return entry.person
+    raise Http404
+
+
+def security_events_for(*, access: Access) -> QuerySet[AuditEvent]:
+    """Sign-in security events (logins, failures, lockouts, second factors, grants,
+    refusals) done by or to people of the audit admin's districts, newest first."""
+    districts = audit_district_ids(access=access)
+    if not districts:
+        return AuditEvent.objects.none()
+    people = _people_of(districts)
+    as_text = people.annotate(text_id=Cast("pk", CharField())).values("text_id")
+    return (
+        AuditEvent.objects.filter(action__in=list(SECURITY_ACTIONS))
+        .filter(
+            Q(actor_id__in=people.values("pk"))
+            | Q(target_type="orgs.person", target_id__in=as_text)
+            | Q(actor_id__isnull=True, target_label__in=people.values("username"))
+        )
+        .order_by("-created_at", "-seq")
+    )
