@@ -74,7 +74,7 @@ ROUTES: dict[str, Row] = {
     "verify_code_thumbnail": Row(
         "GET",
         "/verify/c/{missing}/page-1.png",
-        "404 404 404 404 404 404 404 404 404 404 404 404 404",
+        "404 404 404 404 404 404 404 404 404 404 404 404 404 404 404 404",
     ),
     "verify_code": Row(
         "GET",
@@ -298,7 +298,7 @@ ROUTES: dict[str, Row] = {
     "sealed_document_page": Row(
         "GET",
         "/sealing/documents/{sealed}/pages/0.png",
-        "302 200 200 404 200 200 200 404 404 404 404 404 404",
+        "302 200 200 404 200 200 200 404 404 404 404 404 404 404 404 404",
     ),
     "sealed_document_download": Row(
         "GET",
