@@ -82,6 +82,13 @@ def production_env(tmp: Path) -> dict[str, str]:
             "SECURE_BEHIND_HTTPS": "false",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LOG_LEVEL": "WARNING",
+            # Production refuses the console SMS sender; no worker runs here, so the
+            # outbox never reaches this (closed) gateway address.
+            "SMS_SENDER": "zhiyin.delivery.sms.HttpSmsSender",
+            "PORTAL_CODE_SENDER": "zhiyin.delivery.sms.HttpSmsSender",
+            "SMS_GATEWAY_URL": "http://127.0.0.1:9/sms",
+            "SMS_GATEWAY_KEY": "bench",
+            "SMS_GATEWAY_SECRET": secrets.token_hex(16),
         }
     )
     return env
