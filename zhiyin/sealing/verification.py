@@ -199,11 +199,11 @@ def document_verify_bytes(*, pdf: bytes) -> Verdict:
 
 
 def document_verify_number(*, number: str) -> Verdict:
-    """A number typed by hand: whether a sealed document has it, with the organization
-    and the day of sealing to compare with the paper. Numbers are sequential and carry
-    the village in them, so these two say little more than the number itself; the
-    matter and the picture of page 1 stay behind the QR code's secret (or the file)."""
-    document = SealedDocument.objects.filter(number=number.strip()).first()
+    """A number typed by hand: only whether a sealed document has it. Numbers are
+    sequential, so anything more (organization, matter, day) would let anyone list every
+    sealed document; what the paper should say stays behind the QR code's secret code or
+    the file itself."""
+    document = SealedDocument.objects.filter(number=number.strip()).only("id").first()
     if document is None:
         return Verdict(
             status=VerdictStatus.UNKNOWN,
@@ -212,11 +212,10 @@ def document_verify_number(*, number: str) -> Verdict:
     return Verdict(
         status=VerdictStatus.EXISTS,
         headline=_(
-            "本平台有编号为“%(number)s”的盖章文件。请核对纸面上的盖章单位和日期与下面一致；"
-            "事项和第一页的样子要扫描文件上的二维码或上传文件才能看到。"
+            "本平台有编号为“%(number)s”的盖章文件。要核对盖章单位、事项、日期和第一页的样子，"
+            "请扫描文件上的二维码，或在下面上传文件。"
         )
         % {"number": number[:60]},
-        compare=_compare(document, matter=False),
     )
 
 

@@ -14,3 +14,10 @@ class WorkspaceConfig(AppConfig):
     name = "zhiyin.workspace"
     label = "workspace"
     verbose_name = _("工作台")
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from zhiyin.workspace.display import large_text_remember_at_login
+
+        user_logged_in.connect(large_text_remember_at_login, dispatch_uid="workspace-large-text")
