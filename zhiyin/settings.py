@@ -16,6 +16,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from zhiyin import wiring
 from zhiyin.lib.env import (
     env_bool,
     env_choice,
@@ -43,58 +44,17 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 CSRF_FAILURE_VIEW = "zhiyin.orgs.errorpages.csrf_failure"
 
-INSTALLED_APPS = [
-    "django.contrib.admin",
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "django.contrib.messages",
-    "whitenoise.runserver_nostatic",
-    "django.contrib.staticfiles",
-    "django.forms",
-    "django_tasks",
-    "django_tasks_db",
-    "zhiyin.audit",
-    "zhiyin.worker",
-    "zhiyin.orgs",
-    "zhiyin.seals",
-    "zhiyin.catalog",
-    "zhiyin.delivery",
-    "zhiyin.approvals",
-    "zhiyin.sealing",
-    "zhiyin.devices",
-    "zhiyin.portal",
-    "zhiyin.oversight",
-    "axes",
-    "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
-    "zhiyin.accounts",
-    "zhiyin.workspace",
-    "zhiyin.province",
-    "zhiyin.backup",
-]
+# The fixed wiring (zhiyin/wiring.py): copies, so a settings module built on this one may
+# change its own lists.
+INSTALLED_APPS = list(wiring.INSTALLED_APPS)
+MIDDLEWARE = list(wiring.MIDDLEWARE)
+TEMPLATES = copy.deepcopy(wiring.TEMPLATES)
+WORKER_DUTIES = list(wiring.WORKER_DUTIES)
+WORKER_ALERT_RECIPIENTS = wiring.WORKER_ALERT_RECIPIENTS
+WORKER_CLAIM_RELEASERS = list(wiring.WORKER_CLAIM_RELEASERS)
+DEMO_PLACES_LOADERS = list(wiring.DEMO_PLACES_LOADERS)
+DEMO_LOADERS = list(wiring.DEMO_LOADERS)
 
-MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "zhiyin.audit.context.RequestContextMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "zhiyin.accounts.sessions.StaffSessionMiddleware",
-    "zhiyin.orgs.middleware.RefuseNulCharactersMiddleware",
-    "django_otp.middleware.OTPMiddleware",
-    "zhiyin.accounts.middleware.SecondFactorMiddleware",
-    "zhiyin.accounts.middleware.PasswordExpiryMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "zhiyin.orgs.middleware.ContentSecurityPolicyMiddleware",
-    "zhiyin.audit.middleware.AccessDeniedAuditMiddleware",
-    "axes.middleware.AxesMiddleware",
-]
 
 ROOT_URLCONF = "zhiyin.urls"
 WSGI_APPLICATION = "zhiyin.wsgi.application"
@@ -103,23 +63,6 @@ WSGI_APPLICATION = "zhiyin.wsgi.application"
 # an empty choice reads 请选择 (not "---------"), an optional field's label says 选填.
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
-TEMPLATES = [
-    {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
-        "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.template.context_processors.i18n",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-                "zhiyin.workspace.context_processors.menu",
-                "zhiyin.workspace.context_processors.display",
-            ],
-        },
-    },
-]
 
 # --- Database -------------------------------------------------------------------------
 _DEFAULT_DB = f"sqlite:///{BASE_DIR / 'var' / 'zhiyin.sqlite3'}"
@@ -319,17 +262,6 @@ WORKER_BACKOFF_MAX_SECONDS = env_int("WORKER_BACKOFF_MAX_SECONDS", 60, minimum=1
 WORKER_TASK_MAX_ATTEMPTS = env_int("WORKER_TASK_MAX_ATTEMPTS", 3, minimum=1)
 #: Finished task rows are kept this long (pruned hourly).
 WORKER_TASK_RESULTS_KEEP_SECONDS = env_int("WORKER_TASK_RESULTS_KEEP_SECONDS", 86400, minimum=60)
-#: Factories of the worker's duties besides queued tasks (see zhiyin/worker/loop.py).
-WORKER_DUTIES: list[str] = [
-    "zhiyin.worker.duties.periodic_tasks",
-    "zhiyin.worker.duties.stale_claims",
-    "zhiyin.worker.duties.prune_finished",
-    "zhiyin.devices.duties.mqtt_bridge",  # only when MQTT_URL is set
-]
-#: Who is told when background work stops (a function returning people).
-WORKER_ALERT_RECIPIENTS = "zhiyin.orgs.selectors.district_admins_everywhere"
-#: Functions releasing claims held by gone workers: f(*, worker_ids, now) -> rows released.
-WORKER_CLAIM_RELEASERS: list[str] = ["zhiyin.delivery.outbox.outbox_release"]
 
 # --- Mail -----------------------------------------------------------------------------
 EMAIL_BACKEND = (
@@ -355,19 +287,6 @@ LOGGING = {
     },
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
-#: Each app's demo data, loaded in this order by `manage.py load_demo` after the places.
-#: Run by `load_demo` right after the places and people (even with --places-only).
-DEMO_PLACES_LOADERS: list[str] = ["zhiyin.seals.demo.seals_demo_load"]
-
-DEMO_LOADERS: list[str] = [
-    "zhiyin.catalog.demo.catalog_demo_load",
-    "zhiyin.portal.demo.portal_demo_load",
-    "zhiyin.approvals.demo.approvals_demo_load",
-    "zhiyin.sealing.demo.sealing_demo_load",
-    "zhiyin.devices.demo.devices_demo_load",
-    "zhiyin.accounts.demo.accounts_demo_load",
-    "zhiyin.audit.demo.audit_demo_load",
-]
 
 #: (dotted path of a task, seconds between runs), enqueued by `manage.py run_worker`.
 PERIODIC_TASKS: list[tuple[str, int]] = [
@@ -543,11 +462,6 @@ AUDIT_SUBSCRIBERS: list[str] = env_list(
 )
 PERIODIC_TASKS.append(
     ("zhiyin.oversight.tasks.warning_sweep", env_int("WARNING_SWEEP_SECONDS", 600, minimum=10))
-)
-#: Before the audit loader, so its checkpoint covers the demo warnings too.
-DEMO_LOADERS.insert(
-    DEMO_LOADERS.index("zhiyin.audit.demo.audit_demo_load"),
-    "zhiyin.oversight.demo.oversight_demo_load",
 )
 # --- Smart seal terminals -------------------------------------------------------------
 #: A terminal whose clock differs from ours by more than this raises a clock_skew alarm.
