@@ -97,17 +97,14 @@ def setup(tmp: Path) -> dict[str, Any]:
     from tools import zhiyin_device as sim
     from zhiyin.devices.local import LocalTransport
     from zhiyin.devices.services import device_register
-    from zhiyin.orgs.models import District, Role, Village
-    from zhiyin.orgs.services import person_create, place_create, role_grant_create
+    from zhiyin.orgs.models import Role
     from zhiyin.seals.models import SealKind
     from zhiyin.seals.services import seal_register
+    from zhiyin.tests.factories import district_make, staff_make, village_make
 
-    district = place_create(place=District(name="崖州区", code="460205"), by=None)
-    village = place_create(
-        place=Village(name="水南村", district=district, code="460205101"), by=None
-    )
-    custodian = person_create(username="custodian", real_name="符姐", password="x" * 12, by=None)
-    role_grant_create(person=custodian, role=Role.CUSTODIAN, village=village, by=None)
+    district = district_make()
+    village = village_make(district, "水南村", "460205101")
+    custodian = staff_make("custodian", Role.CUSTODIAN, "符姐", village=village)
     seal = seal_register(village=village, kind=SealKind.PARTY, code="SN-DZ", by=None)
     device, code = device_register(
         village=village, serial="ZY-BENCH-01", name="bench", slots={"party": seal}, by=None

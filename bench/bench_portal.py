@@ -51,41 +51,39 @@ def world() -> tuple[object, object, int]:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from zhiyin.catalog.demo import negative_list_demo_load
-    from zhiyin.catalog.models import ApprovalChain, ChainStep, Matter
-    from zhiyin.orgs.models import District, Role, Village, VillageGroup
-    from zhiyin.orgs.services import person_create, place_create, role_grant_create
+    from zhiyin.catalog.models import Matter
+    from zhiyin.orgs.models import Role
+    from zhiyin.orgs.services import person_create, role_grant_create
     from zhiyin.portal.demo import portal_services_load, register_entries_load
     from zhiyin.portal.models import Service
     from zhiyin.portal.services.applications import application_submit
     from zhiyin.portal.services.handling import application_accept
     from zhiyin.seals.models import SealKind
     from zhiyin.seals.services import seal_register
+    from zhiyin.tests.factories import (
+        PORTAL_LEADER_THEN_SECRETARY,
+        chain_make,
+        district_make,
+        group_make,
+        staff_make,
+        village_make,
+    )
 
-    district = place_create(place=District(name="崖州区", code="460205"), by=None)
-    village = place_create(
-        place=Village(name="水南村", district=district, code="460205101"), by=None
-    )
-    group = place_create(
-        place=VillageGroup(village=village, number=1, name="第一村民小组"), by=None
-    )
+    district = district_make()
+    village = village_make(district, "水南村", "460205101")
+    group = group_make(village)
     resident = person_create(
         username="resident", real_name="黎英俊", password=PASSWORD, by=None,
         phone="13900000001", id_number="460205199001011238", social_security_number="H46020501",
         home_village=village, home_group=group,
     )  # fmt: skip
     role_grant_create(person=resident, role=Role.RESIDENT, group=group, by=None)
-    clerk = person_create(username="clerk", real_name="经办", password=PASSWORD, by=None)
-    role_grant_create(person=clerk, role=Role.CLERK, village=village, by=None)
-    leader = person_create(username="leader", real_name="组长", password=PASSWORD, by=None)
-    role_grant_create(person=leader, role=Role.GROUP_LEADER, group=group, by=None)
+    clerk = staff_make("clerk", Role.CLERK, "经办", village=village)
+    staff_make("leader", Role.GROUP_LEADER, "组长", group=group)
     seal_register(
         village=village, kind=SealKind.COMMITTEE, code="SN-CW", by=None, is_electronic=True
     )
-    chain = ApprovalChain.objects.create(district=district, name="小组长-书记")
-    ChainStep.objects.create(chain=chain, position=1, name="村民小组长审核", role=Role.GROUP_LEADER,
-                             scope_level="group", time_limit=8, time_unit="hours")  # fmt: skip
-    ChainStep.objects.create(chain=chain, position=2, name="支部书记审批", role=Role.SECRETARY,
-                             scope_level="village", time_limit=1, time_unit="days")  # fmt: skip
+    chain, _ = chain_make(district, "小组长-书记", PORTAL_LEADER_THEN_SECRETARY)
     for code, name in [
         ("SB-1", "冬季瓜菜种植补贴申请"),
         ("SB-2", "加厚地膜补助申请"),

@@ -205,21 +205,20 @@ def service_bench(rounds: int) -> float:
         seal_request_submit,
         seal_request_update,
     )
-    from zhiyin.catalog.models import ApprovalChain, Matter, MatterCategory, MatterTier
-    from zhiyin.orgs.models import District, Role, Village, VillageGroup
-    from zhiyin.orgs.services import person_create, place_create, role_grant_create
+    from zhiyin.catalog.models import Matter, MatterCategory, MatterTier
+    from zhiyin.orgs.models import Role
+    from zhiyin.orgs.services import person_create, role_grant_create
     from zhiyin.sealing.services import certificate_document_build, document_seal
     from zhiyin.seals.keys import seal_kek
     from zhiyin.seals.models import SealKind
     from zhiyin.seals.selectors import electronic_seal_active
     from zhiyin.seals.services import electronic_seal_issue, seal_register
+    from zhiyin.tests.factories import chain_make, district_make, group_make, village_make
 
     call_command("migrate", verbosity=0)
-    district = place_create(place=District(name="崖州区", code="460205"), by=None)
-    village = place_create(place=Village(name="水南村", district=district, code="4602051"), by=None)
-    group = place_create(
-        place=VillageGroup(village=village, number=1, name="第一村民小组"), by=None
-    )
+    district = district_make()
+    village = village_make(district, "水南村", "4602051")
+    group = group_make(village)
 
     def staff(username: str, role: str) -> Any:
         person = person_create(
@@ -257,7 +256,7 @@ def service_bench(rounds: int) -> float:
         legal_basis="《村民委员会组织法》",
         seal_kinds=[SealKind.COMMITTEE],
         owner_levels=["village"],
-        chain=ApprovalChain.objects.create(district=district, name="直接用印"),
+        chain=chain_make(district, "直接用印")[0],
     )
 
     def approved() -> tuple[Any, bytes]:

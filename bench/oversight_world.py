@@ -21,6 +21,7 @@ def setup() -> dict[str, Any]:
     from zhiyin.seals.services import seal_register
     from zhiyin.tests.factories import (
         LEADER_THEN_SECRETARY,
+        PASSWORD,
         chain_make,
         district_make,
         group_make,
@@ -60,7 +61,7 @@ def setup() -> dict[str, Any]:
         # The filled history's clerks, one per village (the bench's own clerk is new).
         "applicants": [
             person_create(
-                username=f"c{v.code}", real_name=f"经办{v.code}", password="x" * 12, by=None
+                username=f"c{v.code}", real_name=f"经办{v.code}", password=PASSWORD, by=None
             )
             for v in villages
         ],

@@ -12,7 +12,7 @@ from zhiyin.catalog.models import ApprovalChain, ChainStep
 from zhiyin.orgs.models import District, Person, Role, Village, VillageGroup
 from zhiyin.orgs.services import person_create, place_create, role_grant_create
 
-PASSWORD = "x" * 12
+PASSWORD = "Factory-password-2026"  # accounts of throwaway test and bench databases
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,13 @@ LEADER_THEN_SECRETARY = (
     Step("小组长审核", Role.GROUP_LEADER, "group", 4, "hours"),
     Step("书记审批", Role.SECRETARY, "village", 1, "days"),
 )
+#: 村民小组长审核 (8 hours), then 支部书记审批 (1 day): the chain of the portal's services.
+PORTAL_LEADER_THEN_SECRETARY = (
+    Step("村民小组长审核", Role.GROUP_LEADER, "group", 8, "hours"),
+    Step("支部书记审批", Role.SECRETARY, "village", 1, "days"),
+)
+#: 书记审批 alone (1 day): requests that go to sealing after one decision.
+SECRETARY_ONLY = (Step("书记审批", Role.SECRETARY, "village", 1, "days"),)
 #: 书记审批, then both custodians confirm (联签): for joint-seal matters.
 SECRETARY_THEN_TWO_CUSTODIANS = (
     Step("书记审批", Role.SECRETARY, "village", 8, "hours"),

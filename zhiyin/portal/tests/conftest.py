@@ -15,8 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from conftest import World
 from zhiyin.catalog.demo import negative_list_demo_load
-from zhiyin.catalog.models import ApprovalChain, ChainStep, Matter, MatterCategory, MatterTier
-from zhiyin.orgs.models import Role
+from zhiyin.catalog.models import Matter, MatterCategory, MatterTier
 from zhiyin.portal.demo import (
     FILM,
     RESIDENCE,
@@ -25,6 +24,7 @@ from zhiyin.portal.demo import (
     register_entries_load,
 )
 from zhiyin.portal.models import Service
+from zhiyin.tests.factories import PORTAL_LEADER_THEN_SECRETARY, chain_make
 
 
 @pytest.fixture(autouse=True)
@@ -45,15 +45,7 @@ class Services:
 @pytest.fixture
 def services(world: World) -> Services:
     district = world.district
-    chain = ApprovalChain.objects.create(district=district, name="小组长-书记")
-    ChainStep.objects.create(
-        chain=chain, position=1, name="村民小组长审核", role=Role.GROUP_LEADER,
-        scope_level="group", time_limit=8, time_unit="hours",
-    )  # fmt: skip
-    ChainStep.objects.create(
-        chain=chain, position=2, name="支部书记审批", role=Role.SECRETARY,
-        scope_level="village", time_limit=1, time_unit="days",
-    )  # fmt: skip
+    chain, _ = chain_make(district, "小组长-书记", PORTAL_LEADER_THEN_SECRETARY)
     for code, name, category in [
         ("SB-001", "冬季瓜菜种植补贴申请", MatterCategory.REPORT),
         ("SB-002", "加厚地膜补助申请", MatterCategory.REPORT),

@@ -22,11 +22,11 @@ from zhiyin.approvals.services import (
     seal_request_submit,
     seal_request_update,
 )
-from zhiyin.catalog.models import ApprovalChain, ChainStep, Matter, MatterCategory, MatterTier
-from zhiyin.orgs.models import Role
+from zhiyin.catalog.models import Matter, MatterCategory, MatterTier
 from zhiyin.sealing.services import certificate_document_build
 from zhiyin.seals.models import DistrictCA, Seal, SealKind
 from zhiyin.seals.services import electronic_seal_issue, seal_register
+from zhiyin.tests.factories import SECRETARY_ONLY, chain_make
 
 
 @pytest.fixture(autouse=True)
@@ -44,23 +44,9 @@ class Sealing:
     collective_seal: Seal
 
 
-def _chain(world: World, name: str) -> ApprovalChain:
-    chain = ApprovalChain.objects.create(district=world.district, name=name)
-    ChainStep.objects.create(
-        chain=chain,
-        position=1,
-        name="书记审批",
-        role=Role.SECRETARY,
-        scope_level="village",
-        time_limit=1,
-        time_unit="days",
-    )
-    return chain
-
-
 @pytest.fixture
 def sealing(world: World) -> Sealing:
-    chain = _chain(world, "书记审批")
+    chain, _ = chain_make(world.district, "书记审批", SECRETARY_ONLY)
     common: dict[str, Any] = {
         "district": world.district,
         "legal_basis": "《村民委员会组织法》",
