@@ -118,6 +118,8 @@ class Loader:
         self.report = Report()
         self.password = make_password(PASSWORD)
         self.made: list[int] = []
+        #: Staff whose password has its history row (see PlacesLoader.grant).
+        self.password_dated: set[int] = set()
         # Districts of an earlier run keep their codes: this run numbers on after them.
         self.first_number = District.objects.filter(code__regex=r"^9[0-9]{5}$").count() + 1
         self.start = plan.now - dt.timedelta(days=365 * YEARS)

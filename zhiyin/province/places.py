@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from zhiyin.accounts.models import PasswordHistory
 from zhiyin.catalog.models import ChainStep, Matter
 from zhiyin.orgs.models import Bureau, District, Person, Role, RoleGrant, Village, VillageGroup
 from zhiyin.province.loader import (
@@ -43,6 +44,17 @@ class PlacesLoader(Loader):
         pk = self.row(
             RoleGrant, person_id=person[0], role=role, district_id=district, granted_at=at, **scope
         )
+        if role != Role.RESIDENT and person[0] not in self.password_dated:
+            # The loader sets staff passwords now: date them, or the password policy's
+            # maximum age (counted from registration when no history row exists) would
+            # send every loaded official to change it at their first page.
+            self.password_dated.add(person[0])
+            self.row(
+                PasswordHistory,
+                person_id=person[0],
+                password_hash=self.password,
+                set_at=self.plan.now,
+            )
         self.event(
             at,
             "role_grant.create",
