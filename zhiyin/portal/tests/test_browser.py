@@ -125,7 +125,8 @@ def test_the_resident_applies_from_home_and_sees_it_sealed(
     request_pk = request_url.rstrip("/").rsplit("/", 1)[-1]
     custodian = staff_login(browser, base, "sn_custodian1")
     custodian.goto(f"{base}/sealing/requests/{request_pk}/")
-    custodian.get_by_role("button", name="在默认位置盖章").click()
+    # The outline starts at the default place (the signature block); confirming seals there.
+    custodian.get_by_role("button", name="确认在此盖章").click()
     expect(custodian.locator(".messages")).to_be_visible()
     screenshot(custodian, "portal-11-custodian-sealed")
     custodian.context.close()
