@@ -17,6 +17,7 @@ from zhiyin.approvals.selectors import (
     step_holders,
 )
 from zhiyin.approvals.timelimits import step_deadline
+from zhiyin.audit.services import audit_record, district_log
 from zhiyin.core.errors import RuleViolation
 from zhiyin.delivery.services import notify
 from zhiyin.orgs.models import Person, Role, RoleGrant
@@ -46,6 +47,29 @@ def request_data(request: SealRequest) -> dict[str, Any]:
         "group": request.group_id,
         "on_behalf_of": request.on_behalf_of_id,
     }
+
+
+def request_audit(
+    request: SealRequest,
+    *,
+    by: Person | None,
+    action: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    role: str = "",
+) -> None:
+    """Record a transition of `request` in its district's log, inside the caller's
+    transaction; `after` defaults to the request's snapshot."""
+    audit_record(
+        actor=by,
+        action=action,
+        target=request,
+        before=before,
+        after=request_data(request) if after is None else after,
+        role=role,
+        scope=request.village.name,
+        log=district_log(request.village.district_id),
+    )
 
 
 def request_locked(request: SealRequest) -> SealRequest:

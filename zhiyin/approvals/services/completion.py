@@ -17,11 +17,12 @@ from zhiyin.approvals.selectors import (
 )
 from zhiyin.approvals.services._shared import (
     applicant_notify,
+    request_audit,
     request_data,
     request_link,
     request_locked,
 )
-from zhiyin.audit.services import audit_record, audit_record_standalone, district_log
+from zhiyin.audit.services import audit_record_standalone
 from zhiyin.core.errors import RuleViolation
 from zhiyin.delivery.services import notifications_close
 from zhiyin.orgs.models import Person, Role, RoleGrant
@@ -88,14 +89,7 @@ def _seal_request_complete(*, request: SealRequest, by: Person, by_hand: bool) -
     request.completed_by = by
     request.save()
     applicant_notify(request, _("%(number)s 已用印。"), "seal_request.complete")
-    audit_record(
-        actor=by,
-        action="seal_request.complete",
-        target=request,
-        before=before,
-        after=request_data(request),
-        role=Role.CUSTODIAN,
-        scope=request.village.name,
-        log=district_log(request.village.district_id),
+    request_audit(
+        request, by=by, action="seal_request.complete", before=before, role=Role.CUSTODIAN
     )
     return request

@@ -30,13 +30,13 @@ from zhiyin.approvals.services._shared import (
     applicant_notify,
     applicant_require,
     custodians_notify,
+    request_audit,
     request_data,
     request_link,
     request_locked,
     step_activate,
 )
 from zhiyin.approvals.timelimits import step_duration
-from zhiyin.audit.services import audit_record, district_log
 from zhiyin.core.errors import RuleViolation
 from zhiyin.delivery.services import notifications_close, notify
 from zhiyin.orgs.models import Person
@@ -126,15 +126,13 @@ def _decide(*, request: SealRequest, by: Person, decision: str, comment: str) ->
         )
         applicant_notify(request, message, f"seal_request.{decision}", comment=comment)
     request.save()
-    audit_record(
-        actor=by,
+    request_audit(
+        request,
+        by=by,
         action=f"seal_request.{decision}",
-        target=request,
         before=before,
         after={**request_data(request), "step": step.name, "comment": comment},
         role=step.role,
-        scope=request.village.name,
-        log=district_log(request.village.district_id),
     )
     return request
 
@@ -207,13 +205,5 @@ def seal_request_withdraw(*, request: SealRequest, by: Person, reason: str = "")
             link=request_link(request),
             event="seal_request.withdraw",
         )
-    audit_record(
-        actor=by,
-        action="seal_request.withdraw",
-        target=request,
-        before=before,
-        after=request_data(request),
-        scope=request.village.name,
-        log=district_log(request.village.district_id),
-    )
+    request_audit(request, by=by, action="seal_request.withdraw", before=before)
     return request

@@ -27,6 +27,7 @@ from zhiyin.approvals.models import (
 from zhiyin.approvals.services._shared import (
     applicant_require,
     custodians_notify,
+    request_audit,
     request_data,
     request_locked,
     step_activate,
@@ -233,15 +234,7 @@ def seal_request_update(
             superseded_at=timezone.now()
         )
     _add_files(request=request, by=by, documents=documents, attachments=attachments)
-    audit_record(
-        actor=by,
-        action="seal_request.update",
-        target=request,
-        before=before,
-        after=request_data(request),
-        scope=request.village.name,
-        log=district_log(request.village.district_id),
-    )
+    request_audit(request, by=by, action="seal_request.update", before=before)
     return request
 
 
@@ -303,13 +296,5 @@ def seal_request_submit(*, request: SealRequest, by: Person) -> SealRequest:
         request.decided_at = now
         request.save()
         custodians_notify(request)
-    audit_record(
-        actor=by,
-        action="seal_request.submit",
-        target=request,
-        before=before,
-        after=request_data(request),
-        scope=request.village.name,
-        log=district_log(request.village.district_id),
-    )
+    request_audit(request, by=by, action="seal_request.submit", before=before)
     return request
