@@ -133,12 +133,26 @@ def routed(
         try:
             with connections[PRIMARY].schema_editor() as editor:
                 editor.create_model(District)
+            _wait_for_table_on_replica(District._meta.db_table)
             yield routing
         finally:
             for alias in (PRIMARY, REPLICA):
                 connections[alias].close()
                 del connections[alias]
                 del connections.settings[alias]
+
+
+def _wait_for_table_on_replica(table: str) -> None:
+    """Streaming is asynchronous: the standby may not have replayed the CREATE TABLE yet."""
+    deadline = time.monotonic() + 60
+    with connections[REPLICA].cursor() as cursor:
+        while True:
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [table])
+            row = cursor.fetchone()
+            if row is not None and row[0]:
+                return
+            assert time.monotonic() < deadline, f"the standby never replayed table {table}"
+            time.sleep(0.05)
 
 
 def _replay(paused: bool) -> None:
