@@ -74,6 +74,7 @@ class Report:
     steps: int = 0
     sealed: int = 0
     deliveries: int = 0
+    notifications: int = 0
     events: int = 0
     real_sealed: int = 0
     first_district: str = ""
@@ -126,6 +127,13 @@ class Loader:
         self.sinks: dict[type[Any], Sink] = {}
         self.events: list[dict[str, Any]] = []
         self.document = self.stored_pdf()
+        #: The catalog `catalog_copy` copies: (district id, chains with steps and audit
+        #: data, matters), read once.
+        self.catalog: tuple[int, list[tuple[Any, list[Any], dict[str, Any]]], list[Any]] | None = (
+            None
+        )
+        #: The district of this run whose catalog went through the services.
+        self.catalog_template: int | None = None
 
     def sink(self, model: type[Any]) -> Sink:
         if model not in self.sinks:

@@ -8,6 +8,9 @@ import math
 from typing import Any
 from uuid import uuid4
 
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
 from zhiyin.approvals.models import (
     ApprovalStep,
     RequestDocument,
@@ -16,7 +19,7 @@ from zhiyin.approvals.models import (
     StepDecision,
 )
 from zhiyin.catalog.models import ChainStep, TimeUnit
-from zhiyin.delivery.models import Delivery, DeliveryStatus
+from zhiyin.delivery.models import Delivery, DeliveryStatus, Notification
 from zhiyin.delivery.services import EVENT_DOCUMENT_SEALED
 from zhiyin.orgs.models import District, Role
 from zhiyin.province.loader import (
@@ -32,6 +35,8 @@ from zhiyin.sealing.models import SealedDocument
 
 class RequestsLoader(Loader):
     """Writes seal requests and everything that follows from their state, in bulk."""
+
+    _link: str | None = None
 
     def status_at(self, created: dt.datetime) -> str:
         recent = (self.plan.now - created).days < PENDING_DAYS
@@ -83,6 +88,7 @@ class RequestsLoader(Loader):
             "created_at": created,
             "updated_at": created,
             "submitted_at": submitted,
+            "_matter": matter.name,
         }
         values["_document"] = self.row(
             RequestDocument,
@@ -100,6 +106,7 @@ class RequestsLoader(Loader):
             self.event(submitted, "seal_request.submit", target, actor=clerk)
             last = self.steps(district, village, matter, values, submitted, group_index, target)
             values["updated_at"] = last
+        del values["_document"], values["_matter"]
         self.sink(SealRequest).add(**values)
 
     def steps(
@@ -160,6 +167,7 @@ class RequestsLoader(Loader):
                     duration=decided - at,
                 )
                 step_pk = self.row(ApprovalStep, **values)
+                self.step_notices(village, step, group_index, request, at, decided)
                 self.row(
                     StepDecision,
                     step_id=step_pk,
@@ -176,7 +184,21 @@ class RequestsLoader(Loader):
                 )
                 at = decided
                 if decision != "approve":
-                    request["outcome_comment"] = "材料不全，请补充后再提交。"
+                    comment = "材料不全，请补充后再提交。"
+                    request["outcome_comment"] = comment
+                    message = (
+                        _("%(number)s 被退回，请修改后重新提交：%(comment)s")
+                        if decision == "return"
+                        else _("%(number)s 被驳回：%(comment)s")
+                    )
+                    self.notice(
+                        request["applicant_id"],
+                        message % {"number": request["number"], "comment": comment},
+                        request["id"],
+                        f"seal_request.{decision}",
+                        decided,
+                        None,
+                    )
                     break
             elif position == stop and status in (
                 RequestStatus.SUBMITTED,
@@ -184,6 +206,7 @@ class RequestsLoader(Loader):
             ):
                 values.update(status="active", activated_at=at, deadline=self.deadline(at, step))
                 self.row(ApprovalStep, **values)
+                self.step_notices(village, step, group_index, request, at, None)
             elif status == RequestStatus.WITHDRAWN:
                 values.update(status="cancelled")
                 self.row(ApprovalStep, **values)
@@ -198,14 +221,90 @@ class RequestsLoader(Loader):
             )
         if status in (RequestStatus.APPROVED, RequestStatus.COMPLETED):
             request["decided_at"] = at
+            number = {"number": request["number"]}
+            for custodian in village.staff.custodians:
+                self.notice(
+                    custodian,
+                    _("%(number)s 已批准，请核对文件后用印。") % number,
+                    request["id"],
+                    "seal_request.approved",
+                    at,
+                    None,
+                )
+            self.notice(
+                request["applicant_id"],
+                _("%(number)s 已审批通过。") % number,
+                request["id"],
+                "seal_request.approved",
+                at,
+                None,
+            )
         if status == RequestStatus.COMPLETED:
             at = at + self.duration() / 3
             custodian = village.staff.custodians[1]  # the one who confirmed never stamps
             request.update(completed_at=at, completed_by_id=custodian)
+            self.notice(
+                request["applicant_id"],
+                _("%(number)s 已用印。") % {"number": request["number"]},
+                request["id"],
+                "seal_request.complete",
+                at,
+                None,
+            )
             self.sealed(request, matter, at, custodian, target)
         elif status in (RequestStatus.REJECTED, RequestStatus.RETURNED):
             request["decided_at"] = at
         return at
+
+    def holders(self, village: VillageRow, step: ChainStep, group_index: int) -> list[int]:
+        """Who is told a step waits for them (as `step_activate` tells the step's holders)."""
+        if step.role in (Role.GROUP_LEADER, Role.SECRETARY):
+            return [self.decider(village, step, group_index)]
+        return list(village.staff.custodians)
+
+    def notice(
+        self,
+        person: int,
+        text: str,
+        request: int,
+        event: str,
+        at: dt.datetime,
+        read: dt.datetime | None,
+    ) -> None:
+        """An in-app notification as the services leave it (read once acted on, or a while
+        after it came; the last week's news unread)."""
+        if self._link is None:
+            self._link = reverse("seal_request_detail", args=[999999999]).replace("999999999", "{}")
+        if read is None and (self.plan.now - at).days >= PENDING_DAYS:
+            read = at + self.duration()
+        self.row(
+            Notification,
+            person_id=person,
+            text=text[:300],
+            link=self._link.format(request),
+            event=event,
+            created_at=at,
+            read_at=read,
+        )
+        self.report.notifications += 1
+
+    def step_notices(
+        self,
+        village: VillageRow,
+        step: ChainStep,
+        group_index: int,
+        request: dict[str, Any],
+        at: dt.datetime,
+        decided: dt.datetime | None,
+    ) -> None:
+        """The step's holders told it waits for them when it opened (`step_activate`)."""
+        text = _("待办：%(number)s %(matter)s 等待您审批（%(step)s）。") % {
+            "number": request["number"],
+            "matter": request["_matter"],
+            "step": step.name,
+        }
+        for person in self.holders(village, step, group_index):
+            self.notice(person, text, request["id"], "seal_request.step_activated", at, decided)
 
     def decider(self, village: VillageRow, step: ChainStep, group_index: int) -> int:
         if step.role == Role.GROUP_LEADER:

@@ -10,6 +10,8 @@ sequences past them at the end.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.management.color import no_style
@@ -53,22 +55,28 @@ class Sink:
         self.fields = [f for f in model._meta.concrete_fields]
         self.columns = [f.column for f in self.fields]
         self.names = [f.attname for f in self.fields]
-        self.defaults = [self._default(f) for f in self.fields]
+        #: Column of each attname: a row starts as a copy of `template` (every default)
+        #: and only the given values are put in.
+        self.at = {name: i for i, name in enumerate(self.names)}
+        self.json_at = {i for i, f in enumerate(self.fields) if isinstance(f, models.JSONField)}
+        self.template = [self._default(f) for f in self.fields]
+        for i in self.json_at:
+            self.template[i] = json.dumps(self.template[i], ensure_ascii=False)
         # Callable defaults (random codes, uuids) are evaluated for every row, as Django
-        # does: one value shared by a whole batch breaks unique columns.
+        # does: one value shared by a whole batch breaks unique columns. (A JSON field's
+        # callable default, dict or list, is the same text every time: the template's.)
         self.per_row = [
             (i, f.attname, f.get_default)
             for i, f in enumerate(self.fields)
-            if f.has_default() and callable(f.default)
+            if f.has_default() and callable(f.default) and i not in self.json_at
         ]
-        self.json_at = {i for i, f in enumerate(self.fields) if isinstance(f, models.JSONField)}
         # Types SQLite stores as something else (datetimes as text, durations as µs).
         self.prep_at = {
             i
             for i, f in enumerate(self.fields)
             if isinstance(f, models.DateTimeField | models.DurationField)
         }
-        self.rows: list[tuple[Any, ...]] = []
+        self.rows: list[list[Any]] = []
         self.written = 0
 
     @staticmethod
@@ -78,16 +86,17 @@ class Sink:
         return None if field.null else ("" if field.empty_strings_allowed else None)
 
     def add(self, **values: Any) -> None:
-        row = [
-            values.get(name, default)
-            for name, default in zip(self.names, self.defaults, strict=True)
-        ]
+        row = self.template.copy()
+        at = self.at
+        for name, value in values.items():
+            row[at[name]] = value
         for i, name, default in self.per_row:
             if name not in values:
                 row[i] = default()
         for i in self.json_at:
-            row[i] = json.dumps(row[i], ensure_ascii=False)
-        self.rows.append(tuple(row))
+            if self.fields[i].attname in values:
+                row[i] = json.dumps(row[i], ensure_ascii=False)
+        self.rows.append(row)
         if len(self.rows) >= self.batch:
             self.flush()
 
@@ -123,3 +132,71 @@ def sequences_reset(model_list: list[type[models.Model]]) -> None:
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
+
+
+@contextmanager
+def indexes_deferred(model_list: list[type[models.Model]]) -> Iterator[None]:
+    """PostgreSQL: load the tables without their foreign keys and non-unique indexes, then
+    build them again in one pass each, as `pg_restore` does (checking a foreign key row by
+    row at commit, and growing a dozen indexes a row at a time, cost more than the COPY).
+
+    Primary keys and unique constraints stay, so a duplicate still fails at once; every
+    foreign key comes back with its own definition (deferrable as Django made it) and is
+    checked over all rows when it is added, so a dangling reference fails the load. They
+    come back however the block ends. SQLite: nothing to do."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    tables = [m._meta.db_table for m in model_list]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
+            " FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])"
+            " ORDER BY conrelid, conname",
+            [tables],
+        )
+        keys = [(str(t), str(n), str(d)) for t, n, d in cursor.fetchall()]
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index i"
+            " WHERE indrelid = ANY(%s::regclass[]) AND NOT indisunique AND NOT indisprimary"
+            " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"
+            " ORDER BY indexrelid",
+            [tables],
+        )
+        indexes = [(str(n), str(d)) for n, d in cursor.fetchall()]
+        _pending_checks_run(cursor)
+        for table, name, _definition in keys:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {connection.ops.quote_name(name)}")
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {name}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            _pending_checks_run(cursor)
+            cursor.execute("SET maintenance_work_mem = '256MB'")
+            for _name, definition in indexes:
+                cursor.execute(definition)
+            for table, name, definition in keys:
+                cursor.execute(
+                    f"ALTER TABLE {table} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
+                )
+            cursor.execute("RESET maintenance_work_mem")
+
+
+def _pending_checks_run(cursor: Any) -> None:
+    """Inside an outer transaction (a test), run the deferred foreign-key checks of rows
+    written so far: PostgreSQL alters no table that has checks pending. The constraints
+    are deferred again afterwards, as Django declares them."""
+    if connection.in_atomic_block:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def database_analyze() -> None:
+    """Fresh planner statistics after a load (PostgreSQL's autovacuum would get there later;
+    a load test right after the load should not plan on empty-table estimates)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")

@@ -7,13 +7,15 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from conftest import client_for
 from zhiyin.approvals.models import ApprovalStep, SealRequest
 from zhiyin.audit.models import AuditEvent
-from zhiyin.delivery.models import Delivery
+from zhiyin.delivery.models import Delivery, Notification
 from zhiyin.lib.pades import verify_pdf
 from zhiyin.orgs.models import District, Person, RoleGrant, Village
+from zhiyin.province.generator import BULK
 from zhiyin.sealing.models import SealedDocument
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +95,37 @@ def test_a_second_run_adds_new_districts_beside_the_first(province: str) -> None
     assert "1 districts" in second
     assert District.objects.filter(code="900003").exists()
     assert SealRequest.objects.count() == 611
+
+
+def test_step_holders_and_applicants_are_notified(province: str) -> None:
+    active = ApprovalStep.objects.filter(status="active").select_related("request").first()
+    assert active is not None
+    waiting = Notification.objects.filter(
+        event="seal_request.step_activated", link=f"/requests/{active.request_id}/"
+    )
+    assert waiting.filter(read_at__isnull=True).exists()
+    completed = SealRequest.objects.filter(status="completed").exclude(number="").first()
+    assert completed is not None
+    told = Notification.objects.get(
+        person_id=completed.applicant_id,
+        event="seal_request.complete",
+        link=f"/requests/{completed.pk}/",
+    )
+    assert completed.number in told.text and "已用印" in told.text
+
+
+def _schema() -> dict[str, dict[str, Any]]:
+    with connection.cursor() as cursor:
+        return {
+            m._meta.db_table: connection.introspection.get_constraints(cursor, m._meta.db_table)
+            for m in BULK
+        }
+
+
+def test_the_bulk_tables_get_back_every_foreign_key_and_index(settings: Any, tmp_path: Any) -> None:
+    # On PostgreSQL the loader drops them for the load and builds them again after it.
+    settings.MEDIA_ROOT = str(tmp_path)
+    before = _schema()
+    _load(villages=1, requests=30, villages_per_district=1, real_sealed=0)
+    assert _schema() == before
+    assert any(c["foreign_key"] for c in before["approvals_approvalstep"].values())

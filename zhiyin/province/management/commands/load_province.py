@@ -49,6 +49,7 @@ class Command(BaseCommand):
             f"{report.villages} villages, {report.people:,} people, {report.requests:,} "
             f"requests, {report.steps:,} steps, {report.sealed:,} sealed documents "
             f"({report.real_sealed} really sealed), {report.deliveries:,} deliveries, "
+            f"{report.notifications:,} notifications, "
             f"{report.events:,} audit events"
         )
         code = report.first_district
