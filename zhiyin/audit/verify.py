@@ -107,9 +107,6 @@ def _link_problem(log: str, seq: int, prev_hash: str) -> Problem:
     return Problem(seq, MISSING, f"它链接的前一条记录不存在：第 {seq - 1} 号之前有记录被删除或改写")
 
 
-_CHUNK = 10_000
-
-
 def _hash_input_sql(with_log: bool) -> str:
     """SQL giving, per event, the exact bytes its hash was made from:
     ``prev_hash + "\n" + canonical_json(hashed fields)``, UTF-8.
@@ -152,33 +149,39 @@ def _hash_input_sql(with_log: bool) -> str:
     return f"CAST({text} AS BLOB)" if sqlite else f"convert_to({text}, 'UTF8')"
 
 
-def _event_chunks(log: str = "") -> Iterator[list[tuple[int, str, str, bytes]]]:
-    """(seq, prev_hash, hash, hash input bytes) of every event of `log` in order, in
-    chunks straight from a streaming cursor (server-side on PostgreSQL): no model objects.
+def _event_chunks(
+    log: str = "", after: int = 0, limit: int | None = None
+) -> Iterator[list[tuple[int, str, str, bytes]]]:
+    """(seq, prev_hash, hash, hash input bytes) of the events of `log` after seq `after`
+    (at most `limit`) in order, each input built by itself, in chunks straight from a
+    streaming (server-side on PostgreSQL) cursor: the exact way, which `_chunks` falls back
+    to for a chunk it cannot read in bulk.
 
-    PostgreSQL builds the hash input itself (`_hash_input_sql`), which measured twice as
-    fast as doing it here; SQLite's JSON functions are slower than Python's formatting,
-    so on SQLite the raw columns come out and one format string per row makes the text."""
+    PostgreSQL builds the hash input itself (`_hash_input_sql`); on SQLite the raw columns
+    come out and one format string per row makes the text."""
     quote = connection.ops.quote_name
     table = quote(AuditEvent._meta.db_table)
-    where = f"FROM {table} WHERE {quote('log')} = %s ORDER BY {quote('seq')}"
+    where = (
+        f"FROM {table} WHERE {quote('log')} = %s AND {quote('seq')} > %s "
+        f"ORDER BY {quote('seq')}{'' if limit is None else f' LIMIT {int(limit)}'}"
+    )
     if connection.vendor == "sqlite":
-        yield from _sqlite_chunks(log, where)
+        yield from _sqlite_chunks(log, after, where)
         return
     sql = (
         f"SELECT {quote('seq')}, {quote('prev_hash')}, {quote('hash')}, "  # no user input
         f"{_hash_input_sql(bool(log))} {where}"
     )
     with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, [log])
-        while rows := cursor.fetchmany(_CHUNK):
+        cursor.execute(sql, [log, after])
+        while rows := cursor.fetchmany(10_000):
             yield rows
 
 
 _NUMBERS = ("seq", "actor_id")
 
 
-def _sqlite_chunks(log: str, where: str) -> Iterator[list[tuple[int, str, str, bytes]]]:
+def _sqlite_chunks(log: str, after: int, where: str) -> Iterator[list[tuple[int, str, str, bytes]]]:
     """SQLite: the hashed fields as stored (`created_at` is `str(datetime)` in UTC, so its
     ISO form is that text with a `T` and `+00:00`, made in SQL), then `canonical_json` of
     them as one format string over (texts..., seq, actor_id) — every stored value is a
@@ -201,8 +204,8 @@ def _sqlite_chunks(log: str, where: str) -> Iterator[list[tuple[int, str, str, b
     count = len(texts)
     escape = encode_basestring
     with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, [log])
-        while rows := cursor.fetchmany(_CHUNK):
+        cursor.execute(sql, [log, after])
+        while rows := cursor.fetchmany(10_000):
             yield [
                 (
                     row[count],
@@ -212,6 +215,130 @@ def _sqlite_chunks(log: str, where: str) -> Iterator[list[tuple[int, str, str, b
                 )
                 for row in rows
             ]
+
+
+_CHUNK = 20_000
+
+# Stand-ins the bulk query writes for the JSON structure's quote, for the newline after the
+# previous hash, and between events: control characters, which JSON always escapes, so a
+# stored value holding one is told by the count of them (its chunk is then read the exact
+# way); a single byte each, so Python finds and replaces them at memory speed.
+_QUOTE, _NEWLINE, _NEXT = "\x01", "\x02", "\x03"
+_CONTROLS = bytes(range(32))
+
+
+def _field_value_sql(name: str) -> str:
+    """A hashed field's stored value as the text its JSON carries, before any escaping."""
+    column = connection.ops.quote_name(name)
+    if name == "seq":
+        return f"CAST({column} AS TEXT)"
+    if name == "actor_id":
+        return f"COALESCE(CAST({column} AS TEXT), 'null')"
+    if name == "created_at":
+        if connection.vendor == "sqlite":
+            return f"replace({column}, ' ', 'T') || '+00:00'"
+        utc = f"({column} AT TIME ZONE 'UTC')"
+        return (
+            f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+            f"CASE WHEN date_trunc('second', {column}) = {column} THEN '' "
+            f"ELSE to_char({utc}, '.US') END || '+00:00'"
+        )
+    return column
+
+
+def _bulk_sql(with_log: bool) -> tuple[str, int]:
+    """One query per chunk of events giving, as a handful of long values, the chunk's
+    sequence numbers, previous hashes, hashes and hash inputs, the last with stand-ins
+    for the JSON quotes (see `_bulk_inputs`); and how many quotes one event's input has.
+
+    The database only concatenates (one `printf`/`format` per event, one aggregate per
+    chunk); the escaping is done by Python's own JSON escaper over the whole chunk, so no
+    Python object is made per event before hashing."""
+    quote = connection.ops.quote_name
+    names = sorted((*HASHED_FIELDS, "log") if with_log else HASHED_FIELDS)
+    q = _QUOTE
+    template = f"%%s{_NEWLINE}{{"
+    for index, name in enumerate(names):
+        around = "" if name in _NUMBERS else q
+        template += f"{',' if index else ''}{q}{name}{q}:{around}%%s{around}"
+    template += "}"
+    quotes = template.count(q)
+    args = ", ".join([quote("prev_hash"), *(_field_value_sql(name) for name in names)])
+    table = quote(AuditEvent._meta.db_table)
+    seq, prev_hash, hash_ = quote("seq"), quote("prev_hash"), quote("hash")
+    inner = (
+        f"SELECT {seq} AS s, {prev_hash} AS p, {hash_} AS h, "  # noqa: S608  # no user input
+        f"{'printf' if connection.vendor == 'sqlite' else 'format'}('{template}', {args}) AS t "
+        f"FROM {table} WHERE {quote('log')} = %s AND {seq} > %s ORDER BY {seq} LIMIT %s"
+    )
+    well_formed = "SUM(CASE WHEN length(p) = 64 AND length(h) = 64 THEN 1 ELSE 0 END)"
+    if connection.vendor == "sqlite":
+        aggregate = (
+            f"group_concat(s, ','), group_concat(p, ''), group_concat(h, ''), "
+            f"CAST(group_concat(t, '{_NEXT}') AS BLOB)"
+        )
+    else:
+        aggregate = (
+            f"string_agg(s::text, ',' ORDER BY s), string_agg(p, '' ORDER BY s), "
+            f"string_agg(h, '' ORDER BY s), "
+            f"convert_to(string_agg(t, '{_NEXT}' ORDER BY s), 'UTF8')"
+        )
+    sql = f"SELECT COUNT(*), MAX(s), {well_formed}, {aggregate} FROM ({inner}) chunk"  # noqa: S608  # no user input
+    return sql, quotes
+
+
+@dataclass
+class _Chunk:
+    after: int
+    count: int
+    rows: list[tuple[int, str, str, bytes]] | None  # exact rows, when read the exact way
+    seqs: str = ""
+    prev_hashes: str = ""
+    hashes: str = ""
+    inputs: list[bytes] | None = None
+
+
+def _bulk_inputs(raw: bytes, count: int, quotes: int) -> list[bytes] | None:
+    """The chunk's hash inputs from its aggregated UTF-8 text. Its only control characters
+    must be the stand-ins, exactly as many as the structure has: then no stored value holds
+    one, the JSON escaping of each value is its backslashes and quotes escaped (done over
+    the whole chunk at once: escaping is per character), and the stand-ins become the
+    quotes and newlines. None otherwise: the caller reads that chunk the exact way."""
+    quote, newline, following = (c.encode() for c in (_QUOTE, _NEWLINE, _NEXT))
+    if (
+        raw.count(quote) != count * quotes
+        or raw.count(newline) != count
+        or len(raw) - len(raw.translate(None, _CONTROLS)) != count * (quotes + 2) - 1
+    ):
+        return None
+    escaped = raw.replace(b"\\", b"\\\\").replace(b'"', b'\\"')
+    return escaped.replace(quote, b'"').replace(newline, b"\n").split(following)
+
+
+def _chunks(log: str) -> Iterator[_Chunk]:
+    """The log's events in order, a chunk at a time, each read in bulk (`_bulk_sql`) or,
+    when the bulk text cannot be split safely, row by row the exact way."""
+    sql, quotes = _bulk_sql(bool(log))
+    after = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [log, after, _CHUNK])
+            count, last_seq, well_formed, seqs, prev_hashes, hashes, raw = cursor.fetchone()
+        if not count:
+            return
+        bulk = well_formed == count and raw is not None
+        inputs = _bulk_inputs(bytes(raw), count, quotes) if bulk else None
+        if inputs is None or len(inputs) != count:
+            yield _Chunk(after, count, _exact_rows(log, after, count))
+        else:
+            yield _Chunk(after, count, None, seqs, prev_hashes, hashes, inputs)
+        after = last_seq
+
+
+def _exact_rows(log: str, after: int, limit: int) -> list[tuple[int, str, str, bytes]]:
+    """(seq, prev_hash, hash, hash input bytes) of up to `limit` events of `log` after
+    `after`, each input built by itself (`_sqlite_chunks` / `_hash_input_sql`)."""
+    return [row for rows in _event_chunks(log, after, limit) for row in rows]
 
 
 def _event_rows(log: str = "") -> Iterator[tuple[int, str, str, str]]:
@@ -226,11 +353,12 @@ def _event_rows(log: str = "") -> Iterator[tuple[int, str, str, str]]:
 def log_verify(*, vkey: str, log: str = "", check_triggers: bool = True) -> VerifyReport:
     """Re-walk one log (a district's, or the installation log "").
 
-    Each chunk of events is checked in bulk — its hashes recomputed, its sequence numbers
-    and links compared as whole lists — and only a chunk with a problem is walked event
-    by event to name the first one. The cyclic garbage collector is paused meanwhile: the
-    walk makes millions of short-lived tuples and no cycles, and each collection would
-    scan them all again."""
+    Each chunk of events is read as a few long values (`_chunks`: no Python object per
+    event until its hash input) and checked in bulk — its hashes recomputed, its sequence
+    numbers, links and hashes compared as whole strings — and only a chunk with a problem
+    is read again event by event to name the first one. The cyclic garbage collector is
+    paused meanwhile: the walk makes millions of short-lived objects and no cycles, and
+    each collection would scan them all again."""
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -268,7 +396,26 @@ def _log_verify(*, vkey: str, log: str, check_triggers: bool) -> VerifyReport:
         root = tree.root(tree.get_size()).hex() if tree.get_size() else ""
         return VerifyReport(expected - 1, len(checkpoints), root, problem)
 
-    for rows in _event_chunks(log):
+    for chunk in _chunks(log):
+        rows = chunk.rows
+        if rows is None:
+            assert chunk.inputs is not None
+            digests = [computed.digest() for computed in map(sha256, chunk.inputs)]
+            count, hashes = chunk.count, chunk.hashes
+            if (
+                chunk.seqs == ",".join(map(str, range(expected, expected + count)))
+                and chunk.prev_hashes[:64] == prev
+                and chunk.prev_hashes[64:] == hashes[:-64]
+                and b"".join(digests).hex() == hashes
+            ):
+                tree.append_event_digests(digests)
+                expected, prev = expected + count, hashes[-64:]
+                problem = check_up_to(expected - 1)
+                if problem is not None:
+                    return report(problem)
+                continue
+            # Something is wrong in this chunk: read it again event by event.
+            rows = _exact_rows(log, chunk.after, count)
         seqs, prev_hashes, stored_hashes, inputs = zip(*rows, strict=True)
         digests = [computed.digest() for computed in map(sha256, inputs)]
         count = len(rows)
