@@ -8,6 +8,8 @@ PORT="${PORT:-8000}"
 export PORT
 # Links in QR codes and certificates point at the server actually being run.
 export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:${PORT}}"
+# Security keys answer only to the origins listed (WebAuthn needs a host name: localhost).
+export WEBAUTHN_ORIGINS="${WEBAUTHN_ORIGINS:-http://localhost:${PORT}}"
 PY=.venv/bin/python
 $PY manage.py migrate --no-input -v0
 $PY manage.py compilemessages -v0 --ignore=.venv 2>/dev/null || true

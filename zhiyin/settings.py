@@ -185,6 +185,15 @@ STEP_UP_SECONDS = env_int("STEP_UP_SECONDS", 300, minimum=30)
 STAFF_IDLE_MINUTES = env_int("STAFF_IDLE_MINUTES", 15, minimum=1)
 #: The name authenticator apps show for Zhiyin accounts.
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "智印 Zhiyin")
+#: Security keys and platform authenticators (WebAuthn, django-otp-webauthn) as a second
+#: factor beside the authenticator app. The relying-party ID is the host name staff type
+#: in the browser (no port, no scheme; an IP address cannot be one), and every origin the
+#: site is reached at must be listed: a key registered under one RP ID works only there.
+OTP_WEBAUTHN_RP_ID = env_str("WEBAUTHN_RP_ID", "localhost")
+OTP_WEBAUTHN_RP_NAME = env_str("WEBAUTHN_RP_NAME", "智印 Zhiyin")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list("WEBAUTHN_ORIGINS", ["http://localhost:8000"])
+#: A key is a second factor only: the password always comes first.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "zhiyin.accounts",
+    "django_otp_webauthn",
     "zhiyin.workspace",
     "zhiyin.province",
     "zhiyin.backup",

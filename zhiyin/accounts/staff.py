@@ -4,11 +4,13 @@ those people. Neither reads any document; the audit administrator changes nothin
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import CharField, Q, QuerySet
 from django.db.models.functions import Cast
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zhiyin.accounts.twofactor import PRIVILEGED_ROLES, has_second_factor
@@ -28,6 +30,8 @@ SECURITY_ACTIONS = {
     "person.second_factor_failed": _("两步验证失败"),
     "person.second_factor_reset": _("重置两步验证"),
     "person.recovery_codes_regenerated": _("重新生成恢复码"),
+    "person.security_key_registered": _("登记安全密钥"),
+    "person.security_key_removed": _("移除安全密钥"),
     "person.session_ended": _("登录会话结束"),
     "person.create": _("新增人员"),
     "person.update": _("修改人员信息"),
@@ -89,20 +93,47 @@ def staff_get_for_reset(*, access: Access, pk: int) -> Person:
     raise Http404
 
 
-def security_events_for(*, access: Access) -> QuerySet[AuditEvent]:
+@dataclass(frozen=True)
+class SecurityLogFilter:
+    """What the audit admin narrowed the log to; empty fields narrow nothing."""
+
+    action: str = ""
+    person: str = ""  # login name, name or phone, exact
+    start: dt.date | None = None
+    end: dt.date | None = None  # inclusive
+
+
+def security_events_for(
+    *, access: Access, narrow: SecurityLogFilter | None = None
+) -> QuerySet[AuditEvent]:
     """Sign-in security events (logins, failures, lockouts, second factors, grants,
-    refusals) done by or to people of the audit admin's districts, newest first."""
+    refusals) done by or to people of the audit admin's districts, newest first;
+    `narrow` keeps one kind of event, one person (as actor or target) and a date range
+    (days in the installation's time zone)."""
     districts = audit_district_ids(access=access)
     if not districts:
         return AuditEvent.objects.none()
+    narrow = narrow or SecurityLogFilter()
     people = _people_of(districts)
-    as_text = people.annotate(text_id=Cast("pk", CharField())).values("text_id")
-    return (
-        AuditEvent.objects.filter(action__in=list(SECURITY_ACTIONS))
-        .filter(
-            Q(actor_id__in=people.values("pk"))
-            | Q(target_type="orgs.person", target_id__in=as_text)
-            | Q(actor_id__isnull=True, target_label__in=people.values("username"))
+    if narrow.person:
+        people = people.filter(
+            Q(username=narrow.person) | Q(real_name=narrow.person) | Q(phone=narrow.person)
         )
-        .order_by("-created_at", "-seq")
+    as_text = people.annotate(text_id=Cast("pk", CharField())).values("text_id")
+    actions = [narrow.action] if narrow.action in SECURITY_ACTIONS else list(SECURITY_ACTIONS)
+    events = AuditEvent.objects.filter(action__in=actions).filter(
+        Q(actor_id__in=people.values("pk"))
+        | Q(target_type="orgs.person", target_id__in=as_text)
+        | Q(actor_id__isnull=True, target_label__in=people.values("username"))
     )
+    zone = timezone.get_current_timezone()
+    if narrow.start is not None:
+        events = events.filter(
+            created_at__gte=dt.datetime.combine(narrow.start, dt.time.min, tzinfo=zone)
+        )
+    if narrow.end is not None:
+        after_end = narrow.end + dt.timedelta(days=1)
+        events = events.filter(
+            created_at__lt=dt.datetime.combine(after_end, dt.time.min, tzinfo=zone)
+        )
+    return events.order_by("-created_at", "-seq")

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from zhiyin.audit.services import audit_record, audit_record_standalone
 from zhiyin.core.errors import RuleViolation
@@ -151,8 +152,9 @@ def second_factor_verify(*, request: HttpRequest, person: Person, token: str) ->
 
 @transaction.atomic
 def second_factor_reset(*, person: Person, by: Person, reason: str) -> None:
-    """Remove a person's factors (lost phone): they enrol again at their next sign-in.
-    Done by a security administrator, with the reason, never on themself."""
+    """Remove a person's factors (lost phone or key: the authenticator, recovery codes and
+    security keys): they enrol again at their next sign-in. Done by a security
+    administrator, with the reason, never on themself."""
     reason = reason.strip()
     if not reason:
         raise RuleViolation(_("请填写重置原因（例如：手机丢失，已电话核实本人）。"))
@@ -160,6 +162,7 @@ def second_factor_reset(*, person: Person, by: Person, reason: str) -> None:
         raise RuleViolation(_("不能重置自己的两步验证，请由另一位安全管理员办理。"))
     TOTPDevice.objects.filter(user=person).delete()
     StaticDevice.objects.filter(user=person).delete()
+    WebAuthnCredential.objects.filter(user=person).delete()
     audit_record(
         actor=by, action="person.second_factor_reset", target=person, after={"reason": reason[:200]}
     )

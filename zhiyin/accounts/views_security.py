@@ -20,6 +20,7 @@ from zhiyin.accounts.twofactor import (
     recovery_codes_regenerate,
     second_factor_required,
 )
+from zhiyin.accounts.webauthn import security_keys_of
 from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.auth import request_access, request_person
 
@@ -34,6 +35,7 @@ def security(request: HttpRequest) -> HttpResponse:
             "required": second_factor_required(request_access(request)),
             "has_totp": has_second_factor(person),
             "codes_left": recovery_codes_left(person),
+            "keys": list(security_keys_of(person)),
             "sessions": sessions_of(person=person),
             "current_key": request.session.session_key,
             "password_expires": password_expires_at(person),

@@ -20,6 +20,7 @@ from zhiyin.accounts.twofactor import (
     totp_enrolment_confirm,
     totp_enrolment_start,
 )
+from zhiyin.accounts.webauthn import has_security_key
 from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.auth import request_person
 
@@ -103,5 +104,10 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/second_factor.html",
-        {"error": error, "next": _next(request), "step_up": request.GET.get("step_up") == "1"},
+        {
+            "error": error,
+            "next": _next(request),
+            "step_up": request.GET.get("step_up") == "1",
+            "has_key": has_security_key(person),
+        },
     )

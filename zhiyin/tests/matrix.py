@@ -112,6 +112,39 @@ ROUTES: dict[str, Row] = {
         "/accounts/security/recovery-codes/",
         "302 302 302 200 200 200 200 200 302 302 200 200 302 200 200 200",
     ),
+    "accounts_security_key_remove": Row(
+        "POST",
+        "/accounts/security/keys/{missing}/remove/",
+        "302 302 302 302 302 302 302 302 302 302 302 302 302 302 302 302",
+    ),
+    # The WebAuthn ceremonies (JSON; an empty body): refused (403) to the anonymous;
+    # registration needs an authenticator app already (the privileged staff here), a
+    # sign-in with a key only a password first. An empty body is bad input (400).
+    "otp_webauthn:credential-registration-begin": Row(
+        "POST",
+        "/accounts/2fa/webauthn/registration/begin/",
+        "403 403 403 200 200 200 200 200 403 403 200 200 403 200 200 200",
+    ),
+    "otp_webauthn:credential-registration-complete": Row(
+        "POST",
+        "/accounts/2fa/webauthn/registration/complete/",
+        "403 403 403 400 400 400 400 400 403 403 400 400 403 400 400 400",
+    ),
+    "otp_webauthn:credential-authentication-begin": Row(
+        "POST",
+        "/accounts/2fa/webauthn/authentication/begin/",
+        "403 200 200 200 200 200 200 200 200 200 200 200 200 200 200 200",
+    ),
+    "otp_webauthn:credential-authentication-complete": Row(
+        "POST",
+        "/accounts/2fa/webauthn/authentication/complete/",
+        "403 400 400 400 400 400 400 400 400 400 400 400 400 400 400 400",
+    ),
+    "otp_webauthn:js-i18n-catalog": Row(
+        "GET",
+        "/accounts/2fa/webauthn/jsi18n/",
+        "200 200 200 200 200 200 200 200 200 200 200 200 200 200 200 200",
+    ),
     "accounts_session_end": Row(
         "POST",
         "/accounts/security/sessions/{missing}/end/",
