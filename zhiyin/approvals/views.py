@@ -49,6 +49,7 @@ from zhiyin.approvals.services import (
     seal_request_update,
     seal_request_withdraw,
 )
+from zhiyin.audit.services import audit_record_standalone, district_log
 from zhiyin.catalog.selectors import matters_for
 from zhiyin.core.errors import RuleViolation
 from zhiyin.core.pageimages import READING_WIDTH_PX, pdf_page_png
@@ -338,7 +339,26 @@ def document_page(request: HttpRequest, pk: int, document_pk: int, page: int) ->
 
 @login_required
 def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponseBase:
+    """Serve an evidence file (佐证附件); anyone but the applicant opening it is on record
+    (who, whose request and file, why), in the district's log."""
+    person = request_person(request)
     attachment = attachment_get_for(access=request_access(request), request_pk=pk, pk=attachment_pk)
+    seal_request = attachment.request
+    if person.pk != seal_request.applicant_id:
+        audit_record_standalone(
+            actor=person,
+            action="request_attachment.view",
+            target=attachment,
+            target_label=f"{seal_request.number} · {attachment.original_name}"[:200],
+            after={
+                "request": seal_request.pk,
+                "applicant": seal_request.applicant_id,
+                "on_behalf_of": seal_request.on_behalf_of_id,
+                "file": attachment.original_name[:200],
+                "reason": _("办理用印申请 %(number)s") % {"number": seal_request.number},
+            },
+            log=district_log(seal_request.village.district_id),
+        )
     return FileResponse(
         attachment.file.open("rb"),
         content_type=attachment.content_type,

@@ -38,6 +38,11 @@ def id_number_mask(value: str) -> str:
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
 
 
+def phone_mask(phone: str) -> str:
+    """Keep the first three and last four digits: `138****5678`."""
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else ("*" * len(phone))
+
+
 def id_number_make(*, region: str, birth: dt.date, serial: int, female: bool) -> str:
     """A well-formed number for demo data. The serial's last digit carries the sex."""
     even = random.Random(serial).randrange(0, 10, 2)  # noqa: S311  # demo data, not secrets

@@ -253,9 +253,15 @@ class PersonForm(ModelForm):  # type: ignore[type-arg]  # Person
 @admin.register(Person, site=site)
 class PersonAdmin(ScopedAdmin):
     form = PersonForm
-    list_display = ("username", "real_name", "phone", "id_number_masked", "home_village")
+    # Lists show phone and ID numbers masked (个人信息保护法); a person's own page shows
+    # the phone, which the admin edits there.
+    list_display = ("username", "real_name", "phone_display", "id_number_masked", "home_village")
     search_fields = ("username", "real_name", "phone")
     list_select_related = ("home_village",)
+
+    @admin.display(description=_lazy("手机号"), ordering="phone")
+    def phone_display(self, obj: Person) -> str:
+        return obj.phone_masked
 
     def scope_filter(self, qs: QuerySet[Any], access: Access) -> QuerySet[Any]:
         """Residents of the admin's villages and anyone holding a grant there; for a

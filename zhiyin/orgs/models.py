@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from zhiyin.lib.idcard import id_number_mask
+from zhiyin.lib.idcard import id_number_mask, phone_mask
 
 
 class Place(models.Model):
@@ -187,6 +187,11 @@ class Person(AbstractUser):
     @property
     def id_number_masked(self) -> str:
         return id_number_mask(self.id_number) if self.id_number else ""
+
+    @property
+    def phone_masked(self) -> str:
+        """The phone as lists show it (个人信息保护法): `138****5678`."""
+        return phone_mask(self.phone) if self.phone else ""
 
 
 class Role(models.TextChoices):

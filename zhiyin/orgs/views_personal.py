@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from zhiyin.audit.services import audit_record_standalone, district_log
+from zhiyin.lib.idcard import phone_mask
 from zhiyin.orgs.auth import request_access, request_person
 from zhiyin.orgs.models import Person
 from zhiyin.orgs.selectors import residents_for, village_get_for
@@ -33,10 +34,6 @@ class RevealForm(forms.Form):
             "min_length": gettext_lazy("请把查看事由写清楚（至少 4 个字）。"),
         },
     )
-
-
-def phone_mask(phone: str) -> str:
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else ("*" * len(phone))
 
 
 @login_required

@@ -19,14 +19,19 @@ from datetime import datetime
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from zhiyin.approvals.models import DocumentView, RequestDocument, SealRequest
+from zhiyin.approvals.models import (
+    DocumentView,
+    RequestAttachment,
+    RequestDocument,
+    SealRequest,
+)
 from zhiyin.audit.models import AuditEvent
 from zhiyin.orgs.models import Person
 from zhiyin.portal.models import Application, ApplicationFile, RegisterEntry
 from zhiyin.portal.selectors import official_names_shown
 
 #: Audit actions that are a view of personal data by someone.
-VIEW_ACTIONS = ("application_file.view", "person.personal_data_view")
+VIEW_ACTIONS = ("application_file.view", "person.personal_data_view", "request_attachment.view")
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,15 @@ def my_data(*, person: Person) -> MyData:
 
     events = AuditEvent.objects.filter(
         Q(target_type="portal.applicationfile", target_id__in=[str(pk) for pk in names])
+        | Q(
+            target_type="approvals.requestattachment",
+            target_id__in=[
+                str(pk)
+                for pk in RequestAttachment.objects.filter(
+                    request__on_behalf_of=person
+                ).values_list("pk", flat=True)
+            ],
+        )
         | Q(target_type="orgs.person", target_id=str(person.pk)),
         action__in=VIEW_ACTIONS,
     ).exclude(actor_id=person.pk)

@@ -247,3 +247,14 @@ class TestSealAdmin:
         )
         assert response.status_code == 200  # the choice is not offered: form error
         assert not world.beiling.seals.filter(code="BL-X").exists()
+
+
+def test_the_person_list_shows_phone_numbers_masked(world: World) -> None:
+    """个人信息保护法: lists show 138****5678; the full number only on the person's page."""
+    resident = world.sn_resident
+    assert resident.phone and len(resident.phone) == 11
+    body = client_for(world.sn_admin).get(reverse("admin:orgs_person_changelist")).content
+    text = body.decode()
+    assert resident.real_name in text
+    assert resident.phone not in text
+    assert f"{resident.phone[:3]}****{resident.phone[-4:]}" in text
