@@ -106,6 +106,8 @@ DEMO_LOADERS: list[str] = [
     "zhiyin.sealing.demo.sealing_demo_load",
     "zhiyin.devices.demo.devices_demo_load",
     "zhiyin.accounts.demo.accounts_demo_load",
+    # After the approvals and sealing demos, which skip a village that already has requests.
+    "zhiyin.portal.demo.resident_application_demo_load",
     # Before the audit loader, so its checkpoint covers the demo warnings too.
     "zhiyin.oversight.demo.oversight_demo_load",
     "zhiyin.audit.demo.audit_demo_load",

@@ -1,6 +1,9 @@
 """The portal's demo: three services of the district and register entries for the demo
 residents. `portal_demo_load()` runs after the orgs and catalog demos (it needs the
-district, its residents and the catalog's matters) and is idempotent."""
+district, its residents and the catalog's matters) and is idempotent.
+`resident_application_demo_load()` runs after the approvals and sealing demos (they do
+nothing once 水南村 has requests): the demo resident's own application, so 办理进度 shows
+a story."""
 
 from __future__ import annotations
 
@@ -10,8 +13,15 @@ from typing import Any
 from django.db import transaction
 
 from zhiyin.catalog.models import Matter
-from zhiyin.orgs.models import District, Person
-from zhiyin.portal.models import RegisterEntry, Service, ServiceKind, Subsidy, SubsidyRule
+from zhiyin.orgs.models import District, Person, Role
+from zhiyin.portal.models import (
+    Application,
+    RegisterEntry,
+    Service,
+    ServiceKind,
+    Subsidy,
+    SubsidyRule,
+)
 
 #: From the Sanya 2023–24 winter/spring vegetable scheme (REFERENCE.md).
 CROPS = [
@@ -268,3 +278,41 @@ def portal_demo_load() -> dict[str, int]:
         counts["services"] += portal_services_load(district)
         counts["register_entries"] += register_entries_load(district)
     return counts
+
+
+#: The demo resident whose application 办理进度 shows (the README's resident login).
+DEMO_RESIDENT = "sn_resident01"
+
+
+def resident_application_demo_load() -> int:
+    """The demo resident applies for 居住证明 and the village clerk accepts it (a seal
+    request in approval), through the ordinary services; nothing when the resident already
+    has an application or the demo has no such service or clerk. Returns how many."""
+    from zhiyin.portal.services.applications import application_submit
+    from zhiyin.portal.services.handling import application_accept
+
+    resident = Person.objects.filter(username=DEMO_RESIDENT).select_related("home_village").first()
+    if resident is None or resident.home_village is None:
+        return 0
+    if Application.objects.filter(resident=resident).exists():
+        return 0
+    village = resident.home_village
+    service = Service.objects.filter(district_id=village.district_id, code=RESIDENCE).first()
+    clerk = (
+        Person.objects.filter(
+            grants__role=Role.CLERK, grants__village=village, grants__revoked_at__isnull=True
+        )
+        .order_by("pk")
+        .first()
+    )
+    if service is None or clerk is None:
+        return 0
+    application = application_submit(
+        service=service,
+        resident=resident,
+        by=resident,
+        answers={"address": "村东路8号", "since": "2008", "use": "子女入学"},
+        files={},
+    )
+    application_accept(application=application, by=clerk)
+    return 1
