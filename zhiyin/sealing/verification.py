@@ -46,16 +46,41 @@ class SealFinding:
 
 
 @dataclass(frozen=True)
+class PaperText:
+    """What the paper of a genuine sealed document should say, to compare line by line:
+    what is printed on it, nothing about the applicant."""
+
+    organization: str
+    matter: str
+    number: str
+    date: dt.date
+
+    def rows(self) -> tuple[tuple[str, str], ...]:
+        return (
+            (_("盖章单位"), self.organization),
+            (_("事项"), self.matter),
+            (_("文件编号"), self.number),
+            (_("盖章日期"), self.date.isoformat()),
+        )
+
+
+@dataclass(frozen=True)
 class Verdict:
     status: str
     headline: str
     reasons: tuple[str, ...] = ()
     document: SealedDocument | None = None
     seals: tuple[SealFinding, ...] = ()
-    #: What the paper should say, (label, value) — to compare line by line.
-    compare: tuple[tuple[str, str], ...] = ()
+    #: What the paper should say — only for a genuine document whose asker holds the file
+    #: or the QR code's secret, never for a number typed by hand.
+    paper: PaperText | None = None
     #: Whether page 1 may be shown (the asker holds the file or the QR code's secret).
     thumbnail: bool = False
+
+    @property
+    def compare(self) -> tuple[tuple[str, str], ...]:
+        """The paper's lines as (label, value), for the page's table."""
+        return self.paper.rows() if self.paper is not None else ()
 
     @property
     def ok(self) -> bool:
@@ -97,15 +122,13 @@ def _valid_headline(document: SealedDocument) -> str:
     }
 
 
-def _compare(document: SealedDocument, *, matter: bool) -> tuple[tuple[str, str], ...]:
-    rows = [(_("盖章单位"), document.organization_name)]
-    if matter:
-        rows.append((_("事项"), document.matter_name))
-    rows += [
-        (_("文件编号"), document.number),
-        (_("盖章日期"), timezone.localtime(document.sealed_at).strftime("%Y-%m-%d")),
-    ]
-    return tuple(rows)
+def _paper(document: SealedDocument) -> PaperText:
+    return PaperText(
+        organization=document.organization_name,
+        matter=document.matter_name,
+        number=document.number,
+        date=timezone.localtime(document.sealed_at).date(),
+    )
 
 
 def document_verify_bytes(*, pdf: bytes) -> Verdict:
@@ -193,7 +216,7 @@ def document_verify_bytes(*, pdf: bytes) -> Verdict:
         reasons=reasons,
         document=document if valid else None,
         seals=tuple(findings),
-        compare=_compare(document, matter=True) if valid and document is not None else (),
+        paper=_paper(document) if valid and document is not None else None,
         thumbnail=valid,
     )
 

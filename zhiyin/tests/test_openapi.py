@@ -80,6 +80,18 @@ def test_each_schema_name_stands_for_one_model() -> None:
     assert {"StepOut", "ChainStepOut", "DocumentOut", "VerifiedDocumentOut"} <= components
 
 
+def test_the_verdict_carries_what_the_paper_should_say() -> None:
+    """The verification page's 纸面上应印有, typed: four lines, a date, page 1's picture."""
+    schemas = _document()["components"]["schemas"]
+    verdict = schemas["VerdictOut"]
+    assert "paper" in verdict["required"]
+    paper = schemas["PaperOut"]
+    assert set(paper["required"]) == {"organization", "matter", "number", "date", "thumbnail_url"}
+    assert paper["properties"]["date"]["format"] == "date"
+    for name in ("organization", "matter", "number"):
+        assert paper["properties"][name]["type"] == "string"
+
+
 def test_closed_sets_are_enums() -> None:
     schemas = _document()["components"]["schemas"]
     assert schemas["DecisionIn"]["properties"]["decision"]["enum"] == list(Decision.values)

@@ -117,3 +117,27 @@ def test_a_request_goes_from_draft_to_sealed_on_a_phone(
     page.goto(f"{base}/requests/")
     expect(page.locator("main")).not_to_contain_text(request.number)
     assert page.goto(f"{base}/requests/{request.pk}/").status == 404  # type: ignore[union-attr]  # goto returns the response
+
+
+def test_reject_opens_a_question_before_it_rejects(
+    world: World, catalog: Catalog, live_server: object, phone: BrowserContext
+) -> None:
+    """驳回 is final: the first tap only opens the question in place, the second
+    (确定驳回) rejects; without the second tap nothing is decided."""
+    request = seal_request_submit(request=request_make(world, catalog.matter), by=world.sn_clerk)
+    base = str(live_server)
+    page = login(phone, base, "sn_leader1")
+    page.goto(f"{base}/requests/{request.pk}/")
+    confirm = page.get_by_role("button", name="确定驳回")
+    expect(confirm).to_be_hidden()
+    page.get_by_label("审批意见（退回、驳回时必填）").fill("不属于本村事项")
+    page.locator(f"#reject-{request.pk} > summary").click()  # tap 1: the question
+    expect(page.locator(f"#reject-{request.pk} .confirm-box")).to_contain_text("确定驳回吗？")
+    expect(confirm).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert confirm.bounding_box()["height"] >= 44  # type: ignore[index]  # visible, so a box
+    screenshot(page, "reject-confirm")
+    assert SealRequest.objects.get(pk=request.pk).status == RequestStatus.SUBMITTED
+    confirm.click()  # tap 2
+    expect(page.locator(".messages")).to_contain_text("已提交审批意见")
+    assert SealRequest.objects.get(pk=request.pk).status == RequestStatus.REJECTED

@@ -217,3 +217,27 @@ def test_the_inbox_puts_the_soonest_deadline_first(world: World, catalog: Catalo
     ApprovalStep.objects.filter(request=sooner).update(deadline=now + dt.timedelta(hours=1))
     body = client_for(world.sn_leader1).get(reverse("inbox")).content.decode()
     assert body.index(sooner.number) < body.index(later.number)
+
+
+def test_reject_asks_first_on_the_request_page_and_the_inbox(world: World, catalog: Catalog) -> None:
+    """驳回 ends the request for good, so it opens a question in place (no script needed);
+    the button that rejects is inside it, and 同意 / 退回 stay one tap."""
+    request = seal_request_submit(request=request_make(world, catalog.matter), by=world.sn_clerk)
+    client = client_for(world.sn_leader1)
+    for url in (
+        reverse("seal_request_detail", args=[request.pk]),
+        reverse("inbox"),
+    ):
+        page = client.get(url).content.decode()
+        opening = f'<details class="confirm" id="reject-{request.pk}"><summary>驳回</summary>'
+        assert opening in page, url
+        question = page.split(opening)[1].split("</details>")[0]
+        assert "确定驳回吗？" in question and 'value="reject"' in question
+        assert page.count('value="reject"') == 1
+        outside = page.replace(question, "")
+        assert 'value="approve"' in outside and 'value="return"' in outside
+    client.post(
+        reverse("seal_request_decide", args=[request.pk]),
+        {"decision": "reject", "comment": "不属于本村事项"},
+    )
+    assert SealRequest.objects.get(pk=request.pk).status == RequestStatus.REJECTED

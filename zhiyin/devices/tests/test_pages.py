@@ -44,6 +44,44 @@ def test_the_device_page_follows_scope(terminal: Terminal) -> None:
     assert "先行开启" in client_for(world.sn_custodian1).get(url).content.decode()
 
 
+
+def test_suspending_and_retiring_a_terminal_ask_first(terminal: Terminal) -> None:
+    """暂停 and 停用 stop a terminal (停用 for good): each opens a question in place, with
+    the button that does it inside, as 撤回申请 does; the reason typed there is logged."""
+    from zhiyin.audit.models import AuditEvent
+
+    world = terminal.world
+    device = terminal.device
+    url = reverse("device_detail", args=[device.pk])
+    admin = client_for(world.sn_admin)
+    page = admin.get(url).content.decode()
+    for key, label, question in [
+        ("suspend", "暂停", "确定暂停吗？"),
+        ("retire", "停用", "确定停用吗？"),
+    ]:
+        opening = f'<details class="confirm" id="{key}"><summary>{label}</summary>'
+        assert opening in page
+        inside = page.split(opening)[1].split("</details>")[0]
+        assert question in inside and f'value="{key}"' in inside
+        assert page.count(f'value="{key}"') == 1
+    assert "确定停用吗？" not in client_for(world.inspector).get(url).content.decode()
+
+    manage = reverse("device_manage", args=[device.pk])
+    admin.post(manage, {"action": "suspend", "reason": "印油耗尽"})
+    device.refresh_from_db()
+    assert device.state == "suspended"
+    page = admin.get(url).content.decode()
+    assert 'id="suspend"' not in page and 'value="activate"' in page and 'id="retire"' in page
+    admin.post(manage, {"action": "retire", "reason": "终端损坏"})
+    device.refresh_from_db()
+    assert device.state == "retired"
+    page = admin.get(url).content.decode()
+    assert 'id="retire"' not in page and 'name="action"' not in page
+    logged = AuditEvent.objects.filter(action="device.state", target_id=str(device.pk))
+    assert ["印油耗尽" in e.after for e in logged.order_by("pk")] == [True, False]
+    assert "终端损坏" in logged.order_by("pk").last().after  # type: ignore[union-attr]  # two rows
+
+
 def test_a_custodian_authorizes_on_the_request_page_and_a_second_confirms(
     terminal: Terminal,
 ) -> None:

@@ -225,6 +225,7 @@ def test_a_number_alone_shows_only_that_it_exists(sealed: SealedDocument) -> Non
     assert 'class="fields"' not in page
     api = json.loads(client_for(None).get(f"/api/verify/{sealed.number}").content)
     assert api["status"] == "exists" and api["document"] is None and api["seals"] == []
+    assert api["paper"] is None
     assert "水南村" not in json.dumps(api, ensure_ascii=False)
 
 
@@ -261,3 +262,35 @@ def test_a_valid_document_shows_what_the_paper_says_and_page_one(sealed: SealedD
     image = client_for(None).get(thumbnail)
     assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
     assert client_for(None).get("/verify/c/not-a-code/page-1.png").status_code == 404
+
+
+def test_the_api_says_what_the_paper_should_say_by_code_and_by_file_only(
+    sealed: SealedDocument,
+) -> None:
+    """The JSON twin of 纸面上应印有: the same four lines and page 1's picture for the QR
+    code's secret or the file itself; a number typed by hand, an unknown code or an
+    altered file get none of it."""
+    date = sealed.sealed_at.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    expected = {
+        "organization": "水南村村民委员会",
+        "matter": sealed.matter_name,
+        "number": sealed.number,
+        "date": date,
+        "thumbnail_url": f"http://testserver/verify/c/{sealed.verify_code}/page-1.png",
+    }
+    assert "居住证明" in sealed.matter_name
+    by_code = json.loads(client_for(None).get(f"/api/verify/code/{sealed.verify_code}").content)
+    assert by_code["status"] == "valid" and by_code["paper"] == expected
+    assert _upload_api(sealed.read_bytes())["paper"] == expected
+
+    by_number = json.loads(client_for(None).get(f"/api/verify/{sealed.number}").content)
+    assert by_number["status"] == "exists" and by_number["paper"] is None
+    wrong = (sealed.verify_code or "")[:-1] + (
+        "A" if (sealed.verify_code or "")[-1:] != "A" else "B"
+    )
+    unknown = client_for(None).get(f"/api/verify/code/{wrong}")
+    assert unknown.status_code == 404 and json.loads(unknown.content)["paper"] is None
+    flipped = bytearray(sealed.read_bytes())
+    flipped[len(flipped) // 2] ^= 0x01
+    altered = _upload_api(bytes(flipped))
+    assert altered["status"] != "valid" and altered["paper"] is None
