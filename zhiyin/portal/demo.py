@@ -284,10 +284,22 @@ def portal_demo_load() -> dict[str, int]:
 DEMO_RESIDENT = "sn_resident01"
 
 
+def _demo_photo(name: str, colour: tuple[int, int, int]) -> Any:
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), colour).save(buffer, format="JPEG", quality=90)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+
+
 def resident_application_demo_load() -> int:
-    """The demo resident applies for 居住证明 and the village clerk accepts it (a seal
-    request in approval), through the ordinary services; nothing when the resident already
-    has an application or the demo has no such service or clerk. Returns how many."""
+    """The demo resident applies for the 加厚地膜补助 (no season, so any day of the year)
+    with its two photos, and the village clerk accepts it (a seal request in approval),
+    through the ordinary services; nothing when the resident already has an application or
+    the demo has no such service or clerk. Returns how many."""
     from zhiyin.portal.services.applications import application_submit
     from zhiyin.portal.services.handling import application_accept
 
@@ -297,7 +309,7 @@ def resident_application_demo_load() -> int:
     if Application.objects.filter(resident=resident).exists():
         return 0
     village = resident.home_village
-    service = Service.objects.filter(district_id=village.district_id, code=RESIDENCE).first()
+    service = Service.objects.filter(district_id=village.district_id, code=FILM).first()
     clerk = (
         Person.objects.filter(
             grants__role=Role.CLERK, grants__village=village, grants__revoked_at__isnull=True
@@ -311,8 +323,11 @@ def resident_application_demo_load() -> int:
         service=service,
         resident=resident,
         by=resident,
-        answers={"address": "村东路8号", "since": "2008", "use": "子女入学"},
-        files={},
+        answers={"film": "全生物降解地膜", "area": "2.5"},
+        files={
+            "receipt": [_demo_photo("地膜购买凭证.jpg", (235, 235, 225))],
+            "photo": [_demo_photo("铺设现场.jpg", (40, 130, 50))],
+        },
     )
     application_accept(application=application, by=clerk)
     return 1
