@@ -271,6 +271,12 @@ WORKER_BACKOFF_MAX_SECONDS = env_int("WORKER_BACKOFF_MAX_SECONDS", 60, minimum=1
 WORKER_TASK_MAX_ATTEMPTS = env_int("WORKER_TASK_MAX_ATTEMPTS", 3, minimum=1)
 #: Finished task rows are kept this long (pruned hourly).
 WORKER_TASK_RESULTS_KEEP_SECONDS = env_int("WORKER_TASK_RESULTS_KEEP_SECONDS", 86400, minimum=60)
+#: Rendered page images (approvers' inline reading, the verification thumbnail) under
+#: MEDIA_ROOT/cache/pages/ go when not looked at for this many days, and the least
+#: recently looked-at go first while the cache is above this many MB (pruned hourly by
+#: the worker; a pruned image is rendered again on its next view).
+PAGE_IMAGE_CACHE_MAX_AGE_DAYS = env_int("PAGE_IMAGE_CACHE_MAX_AGE_DAYS", 30, minimum=1)
+PAGE_IMAGE_CACHE_MAX_MB = env_int("PAGE_IMAGE_CACHE_MAX_MB", 1024, minimum=1)
 
 # --- Mail -----------------------------------------------------------------------------
 EMAIL_BACKEND = (

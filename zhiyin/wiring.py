@@ -88,6 +88,7 @@ WORKER_DUTIES: list[str] = [
     "zhiyin.worker.duties.periodic_tasks",
     "zhiyin.worker.duties.stale_claims",
     "zhiyin.worker.duties.prune_finished",
+    "zhiyin.worker.duties.prune_page_images",
     "zhiyin.devices.duties.mqtt_bridge",  # only when MQTT_URL is set
 ]
 #: Who is told when background work stops (a function returning people).

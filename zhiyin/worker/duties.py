@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from zhiyin.core.pageimages import page_images_prune
 from zhiyin.worker.loop import Duty, Worker
 from zhiyin.worker.services import finished_tasks_prune, stale_claims_release
 
@@ -64,6 +65,29 @@ class PruneFinished(Duty):
             logger.info("worker %s pruned %d finished task row(s)", worker.worker_id, deleted)
 
 
+class PrunePageImages(Duty):
+    """Hourly: the page-image cache is kept within PAGE_IMAGE_CACHE_MAX_AGE_DAYS and
+    PAGE_IMAGE_CACHE_MAX_MB (see `zhiyin.core.pageimages`). Each worker does it; the
+    second finds nothing left to remove."""
+
+    name = "prune_page_images"
+    every = 3600.0
+
+    def run(self, worker: Worker) -> None:
+        result = page_images_prune(
+            max_age_seconds=settings.PAGE_IMAGE_CACHE_MAX_AGE_DAYS * 86400,
+            max_bytes=settings.PAGE_IMAGE_CACHE_MAX_MB * 1024 * 1024,
+        )
+        if result.documents:
+            logger.info(
+                "worker %s pruned the page images of %d document(s), %d bytes (%d kept)",
+                worker.worker_id,
+                result.documents,
+                result.freed_bytes,
+                result.kept_bytes,
+            )
+
+
 def periodic_tasks() -> Duty:
     return PeriodicTasks()
 
@@ -74,3 +98,7 @@ def stale_claims() -> Duty:
 
 def prune_finished() -> Duty:
     return PruneFinished()
+
+
+def prune_page_images() -> Duty:
+    return PrunePageImages()

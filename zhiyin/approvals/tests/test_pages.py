@@ -219,7 +219,9 @@ def test_the_inbox_puts_the_soonest_deadline_first(world: World, catalog: Catalo
     assert body.index(sooner.number) < body.index(later.number)
 
 
-def test_reject_asks_first_on_the_request_page_and_the_inbox(world: World, catalog: Catalog) -> None:
+def test_reject_asks_first_on_the_request_page_and_the_inbox(
+    world: World, catalog: Catalog
+) -> None:
     """驳回 ends the request for good, so it opens a question in place (no script needed);
     the button that rejects is inside it, and 同意 / 退回 stay one tap."""
     request = seal_request_submit(request=request_make(world, catalog.matter), by=world.sn_clerk)

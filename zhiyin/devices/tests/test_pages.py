@@ -44,7 +44,6 @@ def test_the_device_page_follows_scope(terminal: Terminal) -> None:
     assert "先行开启" in client_for(world.sn_custodian1).get(url).content.decode()
 
 
-
 def test_suspending_and_retiring_a_terminal_ask_first(terminal: Terminal) -> None:
     """暂停 and 停用 stop a terminal (停用 for good): each opens a question in place, with
     the button that does it inside, as 撤回申请 does; the reason typed there is logged."""
