@@ -251,24 +251,32 @@ def _bulk_sql(with_log: bool) -> tuple[str, int]:
     sequence numbers, previous hashes, hashes and hash inputs, the last with stand-ins
     for the JSON quotes (see `_bulk_inputs`); and how many quotes one event's input has.
 
-    The database only concatenates (one `printf`/`format` per event, one aggregate per
-    chunk); the escaping is done by Python's own JSON escaper over the whole chunk, so no
-    Python object is made per event before hashing."""
+    The database only concatenates (one `printf` per event on SQLite, `||` on PostgreSQL,
+    which measured faster there than `format`; one aggregate per chunk); the escaping is
+    done in Python over the whole chunk, so no Python object is made per event before
+    hashing. The aggregates take the rows in the order the subquery gives them (an
+    `ORDER BY` inside PostgreSQL's would sort each chunk again, four times): every
+    aggregate of one row sees them in the same order, and the verifier checks that the
+    sequence numbers come out in order, reading the chunk the exact way if not."""
     quote = connection.ops.quote_name
     names = sorted((*HASHED_FIELDS, "log") if with_log else HASHED_FIELDS)
     q = _QUOTE
-    template = f"%%s{_NEWLINE}{{"
+    pieces, glue = [quote("prev_hash")], f"{_NEWLINE}{{"
     for index, name in enumerate(names):
         around = "" if name in _NUMBERS else q
-        template += f"{',' if index else ''}{q}{name}{q}:{around}%%s{around}"
-    template += "}"
-    quotes = template.count(q)
-    args = ", ".join([quote("prev_hash"), *(_field_value_sql(name) for name in names)])
+        pieces += [f"'{glue}{',' if index else ''}{q}{name}{q}:{around}'", _field_value_sql(name)]
+        glue = around
+    pieces.append(f"'{glue}}}'")
+    quotes = "".join(pieces[1::2]).count(q)
+    if connection.vendor == "sqlite":
+        template = "".join(piece[1:-1] if piece.startswith("'") else "%%s" for piece in pieces)
+        text = f"printf('{template}', {', '.join(pieces[::2])})"
+    else:
+        text = " || ".join(f"({piece})" for piece in pieces)
     table = quote(AuditEvent._meta.db_table)
     seq, prev_hash, hash_ = quote("seq"), quote("prev_hash"), quote("hash")
     inner = (
-        f"SELECT {seq} AS s, {prev_hash} AS p, {hash_} AS h, "  # noqa: S608  # no user input
-        f"{'printf' if connection.vendor == 'sqlite' else 'format'}('{template}', {args}) AS t "
+        f"SELECT {seq} AS s, {prev_hash} AS p, {hash_} AS h, {text} AS t "  # noqa: S608  # no user input
         f"FROM {table} WHERE {quote('log')} = %s AND {seq} > %s ORDER BY {seq} LIMIT %s"
     )
     well_formed = "SUM(CASE WHEN length(p) = 64 AND length(h) = 64 THEN 1 ELSE 0 END)"
@@ -279,9 +287,8 @@ def _bulk_sql(with_log: bool) -> tuple[str, int]:
         )
     else:
         aggregate = (
-            f"string_agg(s::text, ',' ORDER BY s), string_agg(p, '' ORDER BY s), "
-            f"string_agg(h, '' ORDER BY s), "
-            f"convert_to(string_agg(t, '{_NEXT}' ORDER BY s), 'UTF8')"
+            f"string_agg(s::text, ','), string_agg(p, ''), string_agg(h, ''), "
+            f"convert_to(string_agg(t, '{_NEXT}'), 'UTF8')"
         )
     sql = f"SELECT COUNT(*), MAX(s), {well_formed}, {aggregate} FROM ({inner}) chunk"  # noqa: S608  # no user input
     return sql, quotes
