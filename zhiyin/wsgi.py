@@ -11,3 +11,9 @@ application = get_wsgi_application()
 from zhiyin.catalog.matching import segmenter_warm  # noqa: E402  # needs Django set up
 
 threading.Thread(target=segmenter_warm, name="segmenter-warm", daemon=True).start()
+
+# Every view module (and what they import: PDF signing, the API schemas) is imported now,
+# as the process starts, not by the first request it serves (seconds on a small machine).
+from django.urls import get_resolver  # noqa: E402
+
+get_resolver().url_patterns  # noqa: B018  # evaluated for its import side effect

@@ -201,6 +201,23 @@ def person_holds_step(person: Person, step: ApprovalStep) -> bool:
     return RoleGrant.objects.filter(grant_filter_for_step(step), person=person).exists()
 
 
+def access_holds_step(access: Access, step: ApprovalStep) -> bool:
+    """`person_holds_step` from the grants already in `access` (its active grants), with no
+    query: the same scope match as `grant_filter_for_step`."""
+    for g in access.grants:
+        if g.role != step.role or g.revoked_at is not None:
+            continue
+        if step.scope_level == "group":
+            if g.group_id == step.group_id:
+                return True
+        elif step.scope_level == "village":
+            if g.village_id == step.village_id and g.group_id is None:
+                return True
+        elif g.district_id == step.district_id and g.village_id is None and g.bureau_id is None:
+            return True
+    return False
+
+
 def step_superiors(step: ApprovalStep) -> QuerySet[Person]:
     """Who hears about a late step: the next level up from the step's holders.
 

@@ -3,11 +3,13 @@ decisions, and the scoped document download that records who opened what."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import F, Q
 from django.http import (
     FileResponse,
     Http404,
@@ -24,14 +26,14 @@ from django.views.decorators.http import require_POST
 from zhiyin.approvals.fields import request_fields_from, request_fields_initial
 from zhiyin.approvals.forms import DecisionForm, SealRequestForm, WithdrawForm
 from zhiyin.approvals.hooks import physical_stamping_url, request_panels
-from zhiyin.approvals.models import SealRequest
+from zhiyin.approvals.models import RequestStatus, SealRequest
 from zhiyin.approvals.pages import document_pages, documents_shown
 from zhiyin.approvals.selectors import (
+    access_holds_step,
     approved_for_custodian,
     attachment_get_for,
     document_get_for,
     inbox_for,
-    person_holds_step,
     request_timeline,
     requests_with_unseen_documents,
     seal_request_get_for,
@@ -59,6 +61,8 @@ from zhiyin.orgs.privacy import official_names_hidden
 from zhiyin.orgs.selectors import access_for
 
 LIST_LIMIT = 200
+#: Rows per page of the request list (older ones follow page by page).
+LIST_PAGE = 50
 #: The inbox shows the most urgent items; a phone screen does not need more at once.
 INBOX_LIMIT = 50
 
@@ -87,14 +91,51 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _list_position(value: str) -> tuple[dt.datetime, int] | None:
+    """The `before` parameter of the request list: "<microseconds since 1970>.<id>" of the
+    last row of the previous page; anything else starts from the newest."""
+    stamp, _sep, pk = value.partition(".")
+    if not (stamp.isdigit() and pk.isdigit()) or len(stamp) > 18 or len(pk) > 18:
+        return None
+    moment = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=int(stamp))
+    return moment, int(pk)
+
+
 @login_required
 def request_list(request: HttpRequest) -> HttpResponse:
+    """The requests in the person's scope, newest first, LIST_PAGE at a time: each page
+    continues after the last row of the one before (by creation time and id, which an
+    index serves without counting or skipping rows)."""
     access = request_access(request)
-    requests = seal_requests_for(access=access).order_by("-created_at", "-pk")[:LIST_LIMIT]
+    requests = seal_requests_for(access=access)
+    position = _list_position(request.GET.get("before", ""))
+    if position is not None:
+        moment, pk = position
+        requests = requests.filter(Q(created_at__lt=moment) | Q(created_at=moment, pk__lt=pk))
+    rows = list(
+        requests.order_by("-created_at", "-pk").values(
+            "pk", "number", "status", "created_at", matter_name=F("matter__name")
+        )[: LIST_PAGE + 1]
+    )
+    labels = {value: str(label) for value, label in RequestStatus.choices}
+    shown: list[dict[str, Any]] = [
+        {**row, "status_label": labels.get(row["status"], row["status"])}
+        for row in rows[:LIST_PAGE]
+    ]
+    older = ""
+    if len(rows) > LIST_PAGE:
+        last = rows[LIST_PAGE - 1]
+        since = last["created_at"] - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        older = f"{since // dt.timedelta(microseconds=1)}.{last['pk']}"
     return render(
         request,
         "approvals/request_list.html",
-        {"requests": requests, "can_apply": villages_to_apply_in(access=access).exists()},
+        {
+            "requests": shown,
+            "older": older,
+            "continued": position is not None,
+            "can_apply": villages_to_apply_in(access=access).exists(),
+        },
     )
 
 
@@ -187,10 +228,11 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_decide = (
         active is not None
         and person.pk != seal_request.applicant_id
-        and person_holds_step(person, active)
+        and access_holds_step(access, active)
         and not any(d.person_id == person.pk for d in active.decisions.all())
     )
     is_applicant = person.pk == seal_request.applicant_id
+    documents = list(seal_request.documents.all())
     return render(
         request,
         "approvals/request_detail.html",
@@ -203,8 +245,8 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "unseen": set(
                 unviewed_documents(request=seal_request, person=person).values_list("pk", flat=True)
             ),
-            "documents": seal_request.documents.all(),
-            "shown": documents_shown(seal_request.documents.all()),
+            "documents": documents,
+            "shown": documents_shown(documents),
             "attachments": seal_request.attachments.all(),
             "is_applicant": is_applicant,
             "terminal_url": physical_stamping_url(seal_request),

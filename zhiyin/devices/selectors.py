@@ -76,13 +76,22 @@ def device_stamps(*, device: SealDevice, limit: int = 50) -> list[StampEvent]:
     )
 
 
+_UNKNOWN = object()
+
+
 def request_terminal_slot(request: SealRequest) -> DeviceSlot | None:
-    """The terminal slot holding the request's seal, if it is held in one."""
-    return (
+    """The terminal slot holding the request's seal, if it is held in one (looked up once
+    per loaded request: the request page asks twice)."""
+    cached = request.__dict__.get("_terminal_slot", _UNKNOWN)
+    if cached is not _UNKNOWN:
+        return cached  # type: ignore[no-any-return]  # what this function stored
+    slot = (
         DeviceSlot.objects.filter(seal_id=request.seal_id, device__state="active")
         .select_related("device")
         .first()
     )
+    request.__dict__["_terminal_slot"] = slot
+    return slot
 
 
 def request_terminal_link(request: SealRequest) -> str | None:

@@ -8,7 +8,7 @@ from zhiyin.orgs.auth import request_access
 from zhiyin.orgs.models import Person
 from zhiyin.workspace.display import large_text_for
 from zhiyin.workspace.menu import menu_for
-from zhiyin.workspace.selectors import counts_for
+from zhiyin.workspace.selectors import COUNT_CAP, counts_for
 
 
 def display(request: HttpRequest) -> dict[str, object]:
@@ -24,8 +24,17 @@ def menu(request: HttpRequest) -> dict[str, object]:
         return {}
     access = request_access(request)
     counts = counts_for(access=access, person=user)
-    entries = [
-        {"entry": e, "count": counts.get(e.count, 0), "active": request.path == e.url}
-        for e in menu_for(access)
-    ]
+    entries = []
+    for e in menu_for(access):
+        count = counts.get(e.count, 0)
+        url = e.url
+        entries.append(
+            {
+                "entry": e,
+                "url": url,
+                "count": count,
+                "count_text": f"{COUNT_CAP - 1}+" if count >= COUNT_CAP else str(count),
+                "active": request.path == url,
+            }
+        )
     return {"menu": entries, "menu_counts": counts}

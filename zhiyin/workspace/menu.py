@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from django.urls import NoReverseMatch, reverse
+from django.conf import settings
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +23,12 @@ STAFF = frozenset(
     {Role.CLERK, Role.GROUP_LEADER, Role.SECRETARY, Role.CUSTODIAN, Role.INSPECTOR, Role.ADMIN}
 )
 EVERYONE = frozenset(Role.values)
+
+
+@lru_cache(maxsize=512)
+def _reverse_cached(url_name: str, prefix: str, urlconf: str) -> str:
+    """A menu URL takes no arguments: reversed once per script prefix and URLconf."""
+    return reverse(url_name, urlconf=urlconf)
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,8 @@ class MenuEntry:
 
     @property
     def url(self) -> str:
-        return reverse(self.url_name)
+        urlconf = get_urlconf() or settings.ROOT_URLCONF
+        return _reverse_cached(self.url_name, get_script_prefix(), urlconf)
 
 
 MENU: list[MenuEntry] = [

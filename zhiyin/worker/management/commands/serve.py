@@ -13,8 +13,13 @@ from django.core.management.base import BaseCommand, CommandParser
 from zhiyin.lib.supervise import supervise
 
 
-def gunicorn_argv(*, bind: str, workers: int) -> list[str]:
-    """The production web server's command line: the one README and docs/operator.md show."""
+def gunicorn_argv(*, bind: str, workers: int, threads: int = 4) -> list[str]:
+    """The production web server's command line: the one README and docs/operator.md show.
+
+    Threaded workers (gthread): a request that waits for the database leaves the CPU to
+    another thread of the same process, and kept-alive connections wait in the worker's
+    poller instead of holding a process, so a few processes on a small machine serve
+    many users (each thread borrows its connection from the process's pool)."""
     return [
         sys.executable,
         "-m",
@@ -24,6 +29,12 @@ def gunicorn_argv(*, bind: str, workers: int) -> list[str]:
         bind,
         "--workers",
         str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--keep-alive",
+        "5",
         "--timeout",
         "60",
         "--graceful-timeout",
@@ -36,7 +47,13 @@ def gunicorn_argv(*, bind: str, workers: int) -> list[str]:
 
 
 def default_web_workers() -> int:
+    """Processes: 2 × cores + 1, at most 8 (each runs `default_web_threads` threads)."""
     return min(8, 2 * (os.cpu_count() or 1) + 1)
+
+
+def default_web_threads() -> int:
+    """Threads per process: WEB_THREADS, else 4 (within the pool's DB_POOL_MAX_SIZE)."""
+    return max(1, int(os.environ.get("WEB_THREADS", "0") or 0) or 4)
 
 
 class Command(BaseCommand):
@@ -70,7 +87,9 @@ class Command(BaseCommand):
         web = (
             [*manage, "runserver", bind]
             if options["dev"]
-            else gunicorn_argv(bind=bind, workers=max(1, options["web_workers"]))
+            else gunicorn_argv(
+                bind=bind, workers=max(1, options["web_workers"]), threads=default_web_threads()
+            )
         )
         programs = [("web", web)]
         programs += [
