@@ -5,13 +5,14 @@ those people. Neither reads any document; the audit administrator changes nothin
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from django.db.models import CharField, Q, QuerySet
+from django.db.models import CharField, Count, Q, QuerySet
 from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp_webauthn.models import WebAuthnCredential
 
 from zhiyin.accounts.twofactor import PRIVILEGED_ROLES, has_second_factor
 from zhiyin.audit.models import AuditEvent
@@ -57,6 +58,7 @@ class StaffFactors:
     person: Person
     roles: list[str]
     has_totp: bool
+    keys: int = 0  # security keys (WebAuthn)
 
 
 def privileged_staff_for(*, access: Access) -> list[StaffFactors]:
@@ -80,7 +82,13 @@ def privileged_staff_for(*, access: Access) -> list[StaffFactors]:
             )
         elif label not in entry.roles:
             entry.roles.append(label)
-    return list(people.values())
+    counts = dict(
+        WebAuthnCredential.objects.filter(user_id__in=list(people), confirmed=True)
+        .values_list("user_id")
+        .annotate(n=Count("pk"))
+        .values_list("user_id", "n")
+    )
+    return [replace(entry, keys=counts.get(pk, 0)) for pk, entry in people.items()]
 
 
 def staff_get_for_reset(*, access: Access, pk: int) -> Person:

@@ -15,6 +15,7 @@ CSRF token from the page and follows the `redirect_url` the completion answers w
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -140,7 +141,8 @@ class RegistrationComplete(_MayRegister, CompleteCredentialRegistrationView):
         response: HttpResponse = super().post(*args, **kwargs)  # type: ignore[no-untyped-call]  # the library is untyped
         person = _signed_in(self.request)
         if person is not None and response.status_code == 200:
-            credential = security_keys_of(person).order_by("-pk").first()
+            stored = json.loads(response.content).get("id")  # the library answers {"id": pk}
+            credential = security_keys_of(person).filter(pk=stored).first()
             if credential is not None:
                 security_key_registered(person=person, credential=credential)
                 messages.success(self.request, _("已登记安全密钥。"))

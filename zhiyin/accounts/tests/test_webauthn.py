@@ -195,6 +195,8 @@ def test_one_removes_only_ones_own_key_and_a_reset_removes_them_all(world: World
         action="person.security_key_removed", actor_id=custodian.pk
     ).exists()
 
+    staff = client_for(world.security_admin).get(reverse("accounts_staff_factors"))
+    assert "安全密钥1把" in staff.content.decode()
     second_factor_reset(person=secretary, by=world.security_admin, reason="钥匙丢失，已电话核实")
     assert not WebAuthnCredential.objects.filter(user=secretary).exists()
 
