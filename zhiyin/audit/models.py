@@ -44,6 +44,10 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField(_("前一哈希"), max_length=64)
     hash = models.CharField(_("哈希"), max_length=64, unique=True)
 
+    #: Not stored: the object itself as the recording service held it, set by
+    #: `audit_record` for the log's subscribers, which then need not read it again.
+    target_object: models.Model | None = None
+
     class Meta:
         verbose_name = _("留痕记录")
         verbose_name_plural = _("留痕记录")

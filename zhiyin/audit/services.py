@@ -198,6 +198,7 @@ def audit_record(
     )
     event.hash = event_hash(event)
     event.save(force_insert=True)
+    event.target_object = target
     for subscriber in audit_subscribers():
         subscriber(event)
     return event

@@ -7,6 +7,7 @@ custodians and secretary; inspectors of the village or its district. Others get
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -63,11 +64,16 @@ def sealing_confirmations_of(*, request_id: int) -> QuerySet[SealingConfirmation
 
 
 def sealable_documents(request: SealRequest) -> list[RequestDocument]:
-    """The request's current PDFs, in the order they were added."""
+    """The request's current PDFs, in the order they were added. Plain SQL: every seal
+    asks, and the ORM would spend more time building the query than the database
+    spends answering it."""
+    table = connection.ops.quote_name(RequestDocument._meta.db_table)
     documents = list(
-        RequestDocument.objects.filter(
-            request_id=request.pk, superseded_at__isnull=True, content_type="application/pdf"
-        ).order_by("pk")
+        RequestDocument.objects.raw(
+            f"SELECT * FROM {table} WHERE request_id = %s AND superseded_at IS NULL"  # noqa: S608  # no user input
+            " AND content_type = %s ORDER BY id",
+            [request.pk, "application/pdf"],
+        )
     )
     for document in documents:
         document.request = request

@@ -19,17 +19,22 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zhiyin.approvals.models import RequestDocument, RequestStatus, SealRequest
-from zhiyin.approvals.selectors import person_approved_request
+from zhiyin.approvals.models import (
+    ApprovalStep,
+    RequestDocument,
+    RequestStatus,
+    SealRequest,
+    StepDecision,
+)
 from zhiyin.approvals.services import (
     DutiesConflict,
     duties_attempt_record,
-    seal_request_complete,
+    seal_request_complete_checked,
 )
 from zhiyin.audit.services import audit_record, district_log
 from zhiyin.catalog.models import MatterCategory, MatterTier
@@ -91,23 +96,98 @@ def sealing_refusal(*, request: SealRequest, by: Person) -> str | None:
         return _("只有已批准的申请才能盖章，该申请当前状态为“%(status)s”。") % {
             "status": request.get_status_display()
         }
-    if (
-        not RoleGrant.objects.active()
-        .filter(person=by, role=Role.CUSTODIAN, village_id=request.village_id, group__isnull=True)
-        .exists()
-    ):
+    is_custodian, approved = _sealer_standing(request, by)
+    if not is_custodian:
         return _("只有本村的印章管理员可以盖章。")
     if by.pk == request.applicant_id:
         return _("申请人不能为自己的申请盖章，请由另一位印章管理员盖章。")
-    if person_approved_request(request=request, person=by):
+    if approved:
         return _("审批过该申请的人不能为其盖章（审用分离）。")
     if not request.matter.electronic_allowed:
         return _("该事项不允许使用电子印章。")
     return None
 
 
+def _sealer_standing(request: SealRequest, by: Person) -> tuple[bool, bool]:
+    """Whether `by` holds an active village-wide custodian grant of the request's village,
+    and whether they decided an approval step of it (`person_approved_request`: a
+    custodian step does not count). One plain-SQL query: sealing asks both on every
+    seal, and building them with the ORM costs more than the database answering."""
+    grant, decision, step = RoleGrant._meta, StepDecision._meta, ApprovalStep._meta
+    quote = connection.ops.quote_name
+    sql = f"""SELECT
+        EXISTS (SELECT 1 FROM {quote(grant.db_table)}
+                WHERE person_id = %s AND role = %s AND village_id = %s
+                  AND group_id IS NULL AND revoked_at IS NULL),
+        EXISTS (SELECT 1 FROM {quote(decision.db_table)} d
+                JOIN {quote(step.db_table)} s ON s.id = d.step_id
+                WHERE s.request_id = %s AND d.person_id = %s AND s.role <> %s)"""  # noqa: S608  # no user input
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [by.pk, Role.CUSTODIAN, request.village_id, request.pk, by.pk, Role.CUSTODIAN]
+        )
+        is_custodian, approved = cursor.fetchone()
+    return bool(is_custodian), bool(approved)
+
+
+def _request_locked(request: SealRequest) -> SealRequest:
+    """The request under its row lock (its row only: the seals are locked on their own),
+    with what sealing and completion read of it."""
+    return (
+        SealRequest.objects.select_for_update(of=("self",))
+        .select_related("village", "matter", "seal", "applicant")
+        .get(pk=request.pk)
+    )
+
+
 def _check_seals(request: SealRequest, seals: Sequence[Seal]) -> list[tuple[Seal, ElectronicSeal]]:
+    """The chosen seals, each locked, with its certificate in force; the requested seal first.
+
+    One query reads (and locks) every chosen seal with its certificate in force; when a
+    seal is missing from it, `_check_seals_one_by_one` finds which and says why."""
+    pks = sorted({seal.pk for seal in seals})
+    now = timezone.now()
+    found: dict[int, ElectronicSeal] = {}
     # Read again, locked: the caller's objects may predate a suspension.
+    for electronic in (
+        ElectronicSeal.objects.select_for_update(of=("seal",))
+        .select_related("seal", "ca")
+        .filter(
+            seal_id__in=pks,
+            seal__is_electronic=True,
+            revoked_at__isnull=True,
+            not_before__lte=now,
+            not_after__gt=now,
+        )
+        .order_by("seal_id", "-issued_at")
+    ):
+        found.setdefault(electronic.seal_id, electronic)
+    if not pks or sorted(found) != pks:
+        return _check_seals_one_by_one(request, seals)
+    usable = [(found[pk].seal, found[pk]) for pk in pks]
+    if request.seal_id not in found:
+        raise RuleViolation(
+            _("所选印章中必须包括申请的印章“%(name)s”。") % {"name": request.seal.name}
+        )
+    for seal, _electronic in usable:
+        _check_seal(request, seal)
+    # The requested seal first: the first signature is the organization that issues it.
+    return sorted(usable, key=lambda pair: pair[0].pk != request.seal_id)
+
+
+def _check_seal(request: SealRequest, seal: Seal) -> None:
+    if seal.village_id != request.village_id:
+        raise RuleViolation(_("“%(name)s”不是本村的印章。") % {"name": seal.name})
+    if seal.status != SealStatus.ACTIVE:
+        raise RuleViolation(
+            _("“%(name)s”当前状态为“%(status)s”，不能使用。")
+            % {"name": seal.name, "status": seal.get_status_display()}
+        )
+
+
+def _check_seals_one_by_one(
+    request: SealRequest, seals: Sequence[Seal]
+) -> list[tuple[Seal, ElectronicSeal]]:
     unique = list(
         Seal.objects.select_for_update().filter(pk__in=[seal.pk for seal in seals]).order_by("pk")
     )
@@ -119,20 +199,13 @@ def _check_seals(request: SealRequest, seals: Sequence[Seal]) -> list[tuple[Seal
         )
     usable = []
     for seal in unique:
-        if seal.village_id != request.village_id:
-            raise RuleViolation(_("“%(name)s”不是本村的印章。") % {"name": seal.name})
-        if seal.status != SealStatus.ACTIVE:
-            raise RuleViolation(
-                _("“%(name)s”当前状态为“%(status)s”，不能使用。")
-                % {"name": seal.name, "status": seal.get_status_display()}
-            )
+        _check_seal(request, seal)
         electronic = electronic_seal_active(seal=seal) if seal.is_electronic else None
         if electronic is None:
             raise RuleViolation(
                 _("“%(name)s”没有有效的电子印章证书，请先由管理员签发。") % {"name": seal.name}
             )
         usable.append((seal, electronic))
-    # The requested seal first: the first signature is the organization that issues it.
     return sorted(usable, key=lambda pair: pair[0].pk != request.seal_id)
 
 
@@ -277,16 +350,10 @@ def _document_seal(
     by: Person,
     position: pdfdoc.SealPosition | None,
 ) -> SealingOutcome:
-    request = (
-        SealRequest.objects.select_for_update()
-        .select_related("village", "matter", "seal", "applicant")
-        .get(pk=request.pk)
-    )
+    request = _request_locked(request)
     refusal = sealing_refusal(request=request, by=by)
     if refusal:
-        if request.status == RequestStatus.APPROVED and person_approved_request(
-            request=request, person=by
-        ):
+        if request.status == RequestStatus.APPROVED and _sealer_standing(request, by)[1]:
             raise DutiesConflict(refusal)
         raise RuleViolation(refusal)
     ordered = _check_seals(request, seals)
@@ -334,7 +401,8 @@ def _document_seal(
         )
         for index, document in enumerate(documents, start=1)
     ]
-    request = seal_request_complete(request=request, by=by)
+    # Locked and checked above, in this transaction: completion need not do either again.
+    request = seal_request_complete_checked(request=request, by=by)
     if request.matter.target_bureau is not None:
         for sealed_document in sealed:
             delivery_document_sealed(

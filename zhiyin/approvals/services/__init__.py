@@ -20,6 +20,7 @@ from zhiyin.approvals.services.completion import (
     DutiesConflict,
     duties_attempt_record,
     seal_request_complete,
+    seal_request_complete_checked,
 )
 from zhiyin.approvals.services.deciding import (
     document_view_record,
@@ -46,6 +47,7 @@ __all__ = [
     "duties_attempt_record",
     "seal_request_approve",
     "seal_request_complete",
+    "seal_request_complete_checked",
     "seal_request_create",
     "seal_request_decide",
     "seal_request_reject",

@@ -78,6 +78,18 @@ def _seal_request_complete(*, request: SealRequest, by: Person, by_hand: bool) -
         raise RuleViolation(_("申请人不能为自己的申请用印，请由另一位印章管理员用印。"))
     if person_approved_request(request=request, person=by):
         raise DutiesConflict(_("审批过该申请的人不能为其用印（审用分离）。"))
+    return seal_request_complete_checked(request=request, by=by)
+
+
+def seal_request_complete_checked(*, request: SealRequest, by: Person) -> SealRequest:
+    """Complete `request` for a caller that already holds its row lock in the current
+    transaction and has made `seal_request_complete`'s checks on that locked row (the
+    electronic sealing service does, in the same transaction): no second lock, no
+    second check."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("seal_request_complete_checked must run inside the caller's transaction")
+    if request.status != RequestStatus.APPROVED:
+        raise RuleViolation(_("只有已批准的申请才能用印。"))
     before = request_data(request)
     request.status = RequestStatus.COMPLETED
     notifications_close(
@@ -87,7 +99,7 @@ def _seal_request_complete(*, request: SealRequest, by: Person, by_hand: bool) -
     )
     request.completed_at = timezone.now()
     request.completed_by = by
-    request.save()
+    request.save(update_fields=["status", "completed_at", "completed_by", "updated_at"])
     applicant_notify(request, _("%(number)s 已用印。"), "seal_request.complete")
     request_audit(
         request, by=by, action="seal_request.complete", before=before, role=Role.CUSTODIAN

@@ -88,12 +88,12 @@ def on_audit_event(event: AuditEvent) -> None:
     codes = RULES_BY_ACTION.get(event.action)
     if not codes:
         return
-    from zhiyin.oversight.selectors import warning_rules_enabled
+    from zhiyin.oversight.selectors import event_rules_enabled
     from zhiyin.oversight.services import warning_raise
 
     after = json.loads(event.after) if event.after else {}
     if not isinstance(after, dict):
         return
-    for rule in warning_rules_enabled(codes):
+    for rule in event_rules_enabled(codes):
         for finding in EVENT_RULES[rule.code][1](event, after, rule.parameters or {}):
             warning_raise(rule=rule, finding=finding)

@@ -59,6 +59,12 @@ def request_of(event: AuditEvent, after: dict[str, Any]) -> SealRequest | None:
     if cached is not False:
         return cached if isinstance(cached, SealRequest) else None
     pk = int_or_none(event.target_id) if event.target_type == REQUEST_TYPE else None
+    target = event.target_object
+    if pk is not None and isinstance(target, SealRequest) and target.pk == pk:
+        # The request as the service that recorded the event holds it (locked, just
+        # saved): what commits with the event, without reading it again.
+        event._oversight_request = target  # type: ignore[attr-defined]  # per-event memo
+        return target
     if pk is None:
         pk = int_or_none(after.get("request_id", after.get("request")))
     request = (

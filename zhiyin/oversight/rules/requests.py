@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from zhiyin.approvals.models import SealRequest
+from zhiyin.approvals.models import RequestDocument, SealRequest
 from zhiyin.audit.models import AuditEvent
 from zhiyin.lib.workcalendar import CalendarNotCovered, is_workday
 from zhiyin.oversight.rules.facts import (
@@ -33,9 +33,6 @@ def off_hours_use(
 ) -> list[Finding]:
     if event.action == "stamp_event.record" and after.get("status") != "authorized":
         return []  # unauthorised stamps have rules of their own
-    where = where_of(event, after)
-    if where is None:
-        return []
     moment = parse_time(after.get("device_time") or after.get("server_time"), event.created_at)
     local = timezone.localtime(moment)
     start = dt.time.fromisoformat(str(params.get("start", "08:00")))
@@ -46,6 +43,9 @@ def off_hours_use(
         workday = local.weekday() < 5
     rest_day = bool(params.get("rest_days", True)) and not workday
     if not rest_day and start <= local.time() < end:
+        return []  # decided by the clock alone: no query for use within working hours
+    where = where_of(event, after)
+    if where is None:
         return []
     expected = _("工作日 %(start)s–%(end)s") % {
         "start": start.strftime("%H:%M"),
@@ -91,8 +91,19 @@ def document_mismatch(
             event, after, params
         )
     # An electronic seal: the sealed file's source must be one of the approved documents.
-    request = SealRequest.objects.filter(number=after.get("request", "")).first()
+    # The usual answer (it is) costs one query; the finding's details are read only when
+    # it is not.
+    number = str(after.get("request", ""))
     source = str(after.get("source_sha256", ""))
+    if (
+        number
+        and source
+        and RequestDocument.objects.filter(
+            request__number=number, superseded_at__isnull=True, sha256=source
+        ).exists()
+    ):
+        return []
+    request = SealRequest.objects.filter(number=number).first()
     if request is None or not source:
         return []
     approved = set(

@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from django.apps import apps
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
@@ -340,3 +343,42 @@ def test_a_chosen_position_puts_the_seal_there(sealing: Sealing, tmp_path: Path)
             by=world.sn_custodian2,
             position=pdfdoc.SealPosition(page=3, x=1, y=1),
         )
+
+
+def _off_hours_window(start: str, end: str) -> None:
+    """Set the off-hours rule's working window (oversight is read through the app
+    registry: nothing imports it)."""
+    rule = apps.get_model("oversight", "WarningRule").objects.get(code="off_hours_use")
+    rule.parameters = {**rule.parameters, "start": start, "end": end, "rest_days": False}
+    rule.save()
+
+
+@pytest.mark.parametrize(
+    ("window", "most"),
+    [
+        # Within working hours: lock and read the request, the custodian and 审用分离
+        # checks, the seals with their certificates, the documents, the sealed row, two
+        # audit events with the oversight rules listening to them, the notices closed,
+        # the request completed, the applicant told.
+        (("00:00", "23:59:59.999999"), 19),
+        # Off hours the rule also raises a warning: its row, its audit event, the
+        # village secretary told.
+        (("00:00", "00:00"), 30),
+    ],
+    ids=["working-hours", "off-hours"],
+)
+def test_sealing_one_document_costs_a_bounded_number_of_queries(
+    sealing: Sealing, window: tuple[str, str], most: int
+) -> None:
+    world = sealing.world
+    _off_hours_window(*window)
+    request = approved_request(sealing)
+    with CaptureQueriesContext(connection) as queries:
+        document_seal(request=request, seals=[world.sn_committee_seal], by=world.sn_custodian1)
+    warned = apps.get_model("oversight", "Warning").objects.filter(request=request).exists()
+    assert warned == (window[1] == "00:00")
+    # The savepoint and its release (document_seal's own transaction, nested in the
+    # test's) are two of them.
+    assert len(queries.captured_queries) <= most, "\n".join(
+        query["sql"][:120] for query in queries.captured_queries
+    )
