@@ -45,6 +45,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "zhiyin.orgs.middleware.TextGZipMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "zhiyin.audit.context.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

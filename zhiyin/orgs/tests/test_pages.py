@@ -261,3 +261,25 @@ def test_the_village_page_and_grant_list_do_not_query_per_row(
     admin = client_for(world.security_admin)
     with django_assert_max_num_queries(12):
         assert admin.get(reverse("admin:orgs_rolegrant_changelist")).status_code == 200
+
+
+def test_pages_and_json_are_compressed_and_binary_files_are_not(world: World) -> None:
+    """Lighthouse's "enable text compression": pages and JSON go gzipped to a browser
+    that accepts it; certificates, images and PDFs (compressed already) go as they are."""
+    import gzip
+
+    from django.test import Client
+
+    from zhiyin.seals.services import district_ca_get_or_create
+
+    page = client_for(world.sn_resident).get("/portal/", HTTP_ACCEPT_ENCODING="gzip, br")
+    assert page.status_code == 200 and page["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in page["Vary"]
+    html = gzip.decompress(page.content).decode()
+    assert "<!doctype html>" in html and len(page.content) < len(html.encode()) * 0.6
+    plain = client_for(world.sn_resident).get("/portal/")
+    assert not plain.has_header("Content-Encoding") and "<!doctype html>" in plain.content.decode()
+
+    district_ca_get_or_create(district=world.district)
+    der = Client().get(f"/pki/root/{world.district.code}.crt", HTTP_ACCEPT_ENCODING="gzip")
+    assert der.status_code == 200 and not der.has_header("Content-Encoding")
