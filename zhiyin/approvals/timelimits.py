@@ -39,9 +39,15 @@ def working_hours(*, district_id: int | None = None) -> WorkingHours:
 
 
 def step_deadline(
-    *, start: dt.datetime, amount: int, unit: str, district_id: int | None = None
+    *,
+    start: dt.datetime,
+    amount: int,
+    unit: str,
+    district_id: int | None = None,
+    hours: WorkingHours | None = None,
 ) -> dt.datetime:
-    """When a step activated at `start` with this time limit falls due."""
+    """When a step activated at `start` with this time limit falls due; `hours` (the
+    district's `working_hours`, read once per transition) saves reading them again."""
     if unit not in ("hours", "days"):
         raise RuleViolation(_("审批环节的时限单位无效。"))
     try:
@@ -49,17 +55,23 @@ def step_deadline(
             start,
             amount,
             "hours" if unit == "hours" else "days",
-            working_hours(district_id=district_id),
+            hours if hours is not None else working_hours(district_id=district_id),
         )
     except CalendarNotCovered as exc:
         raise RuleViolation.from_error(exc) from exc
 
 
 def step_duration(
-    *, start: dt.datetime, end: dt.datetime, district_id: int | None = None
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    district_id: int | None = None,
+    hours: WorkingHours | None = None,
 ) -> dt.timedelta:
-    """Working time a step took from activation to decision."""
+    """Working time a step took from activation to decision (`hours` as for `step_deadline`)."""
     try:
-        return working_duration(start, end, working_hours(district_id=district_id))
+        return working_duration(
+            start, end, hours if hours is not None else working_hours(district_id=district_id)
+        )
     except CalendarNotCovered:
         return end - start

@@ -17,7 +17,7 @@ import json
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from typing import Protocol
 from urllib.parse import quote_plus
 
@@ -40,7 +40,9 @@ logger = logging.getLogger(__name__)
 
 class NotificationChannel(Protocol):
     """Something that can tell a person about an event. `preference` is the person's
-    channel choice, read once by `notify` for all channels."""
+    channel choice, read once by `notify` for all channels (and for all the people told
+    at once); a channel with a `needs_preference(person)` method that answers False is
+    given the defaults instead of a read."""
 
     def send(
         self,
@@ -69,35 +71,53 @@ class InAppChannel:
             person_id=person.id, text=text[:300], link=link[:300], event=event
         )
 
-
-def _nobody_is_a_resident(person_id: int) -> bool:
-    return False
-
-
-_resident_check: Callable[[int], bool] = _nobody_is_a_resident
+    def needs_preference(self, person: Recipient) -> bool:
+        """In-app is always on: the preference does not matter."""
+        return False
 
 
-def resident_check_register(check: Callable[[int], bool]) -> None:
-    """Tell delivery how to recognise a resident (a person with no staff role): the
-    people app registers it at start-up, since delivery knows no people."""
-    global _resident_check  # one registration at start-up
-    _resident_check = check
+def _nobody_is_a_resident(person_ids: Collection[int]) -> set[int]:
+    return set()
+
+
+_residents_among: Callable[[Collection[int]], set[int]] = _nobody_is_a_resident
+
+
+def resident_check_register(check: Callable[[Collection[int]], set[int]]) -> None:
+    """Tell delivery how to recognise residents (people with no staff role): `check` takes
+    person ids and returns those that are residents only. The people app registers it at
+    start-up, since delivery knows no people."""
+    global _residents_among  # one registration at start-up
+    _residents_among = check
 
 
 def preference_for(person: Recipient) -> NotificationPreference:
     """The person's stored preference, or the defaults (not saved): a resident gets SMS
     and no staff platform (it is for staff); everyone else the model's defaults."""
-    found = NotificationPreference.objects.filter(person_id=person.id).first()
-    if found is not None:
-        return found
-    if _resident_check(person.id):
-        return NotificationPreference(person_id=person.id, sms=True, staff_platform=False)
-    return NotificationPreference(person_id=person.id)
+    return preferences_for([person])[person.id]
+
+
+def preferences_for(people: Iterable[Recipient]) -> dict[int, NotificationPreference]:
+    """`preference_for` of several people by id: their stored preferences in one query,
+    and one more for who among the rest is a resident (their defaults differ)."""
+    ids = {person.id for person in people}
+    if not ids:
+        return {}
+    found = {p.person_id: p for p in NotificationPreference.objects.filter(person_id__in=ids)}
+    missing = ids - found.keys()
+    residents = _residents_among(missing) if missing else set()
+    for person_id in missing:
+        found[person_id] = (
+            NotificationPreference(person_id=person_id, sms=True, staff_platform=False)
+            if person_id in residents
+            else NotificationPreference(person_id=person_id)
+        )
+    return found
 
 
 def is_resident(person: Recipient) -> bool:
     """Whether the person is a resident only (no staff role), as registered."""
-    return _resident_check(person.id)
+    return person.id in _residents_among({person.id})
 
 
 def absolute_link(link: str) -> str:
@@ -116,6 +136,10 @@ class OutboxChannel(ABC):
     def reachable(self, person: Recipient) -> bool:
         """Whether the person has an address on this channel (phone, e-mail)."""
 
+    def needs_preference(self, person: Recipient) -> bool:
+        """Only a person this channel can reach has a choice to read."""
+        return self.reachable(person)
+
     def send(
         self,
         *,
@@ -125,7 +149,7 @@ class OutboxChannel(ABC):
         event: str,
         preference: NotificationPreference,
     ) -> None:
-        if not getattr(preference, self.preference_field) or not self.reachable(person):
+        if not self.reachable(person) or not getattr(preference, self.preference_field):
             return
         OutboxMessage.objects.create(
             channel=self.channel,

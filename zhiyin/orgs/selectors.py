@@ -7,6 +7,7 @@ that a record exists in a village they cannot see.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
@@ -228,9 +229,11 @@ def district_admins_of(district_id: int) -> list[Person]:
     return list(Person.objects.filter(pk__in=ids, is_active=True))
 
 
-def person_is_resident_only(person_id: int) -> bool:
-    """Whether the person's only active role is 村民 (delivery's notice defaults use it)."""
-    roles = set(
-        RoleGrant.objects.active().filter(person_id=person_id).values_list("role", flat=True)
-    )
-    return roles == {Role.RESIDENT}
+def people_resident_only(person_ids: Collection[int]) -> set[int]:
+    """Those of `person_ids` whose only active role is 村民 (delivery's notice defaults use
+    it), in one query."""
+    roles: dict[int, set[str]] = {}
+    grants = RoleGrant.objects.active().filter(person_id__in=list(person_ids))
+    for person_id, role in grants.order_by().values_list("person_id", "role"):
+        roles.setdefault(person_id, set()).add(role)
+    return {person_id for person_id, held in roles.items() if held == {Role.RESIDENT}}

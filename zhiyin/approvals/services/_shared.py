@@ -16,10 +16,11 @@ from zhiyin.approvals.models import (
 from zhiyin.approvals.selectors import (
     step_holders,
 )
-from zhiyin.approvals.timelimits import step_deadline
+from zhiyin.approvals.timelimits import step_deadline, working_hours
 from zhiyin.audit.services import audit_record, district_log
 from zhiyin.core.errors import RuleViolation
-from zhiyin.delivery.services import notify
+from zhiyin.delivery.services import Notice, notices_send, notify_all
+from zhiyin.lib.workcalendar import WorkingHours
 from zhiyin.orgs.models import Person, Role, RoleGrant
 
 #: Notices that ask someone to decide a step; closed once the step is decided.
@@ -72,11 +73,18 @@ def request_audit(
     )
 
 
+#: What `request_locked` locks with the request (as it always has) …
+_LOCKED_RELATED = ("village", "village__district", "matter", "seal", "chain")
+#: … and what it reads along without locking: the group the field checks look at, the
+#: applicant every notice to them goes to.
+_READ_RELATED = ("group", "applicant")
+
+
 def request_locked(request: SealRequest) -> SealRequest:
     """The request re-read under a row lock (`select_for_update`), with what transitions read."""
     return (
-        SealRequest.objects.select_for_update()
-        .select_related("village", "village__district", "matter", "seal", "chain")
+        SealRequest.objects.select_for_update(of=("self", *_LOCKED_RELATED))
+        .select_related(*_LOCKED_RELATED, *_READ_RELATED)
         .get(pk=request.pk)
     )
 
@@ -85,6 +93,27 @@ def applicant_require(request: SealRequest, by: Person, what: str) -> None:
     """Refuse (`RuleViolation`) unless `by` is the request's applicant."""
     if request.applicant_id != by.pk:
         raise RuleViolation(_("只有申请人本人可以%(what)s。") % {"what": what})
+
+
+def round_steps_locked(request: SealRequest) -> tuple[ApprovalStep, ApprovalStep | None]:
+    """The request's active step and the round's next waiting one (None at the end of the
+    chain), both under a row lock and read in one query; refuses when no step waits."""
+    steps = list(
+        ApprovalStep.objects.select_for_update()
+        .select_related("chain_step")
+        .filter(request=request, status__in=[StepStatus.ACTIVE, StepStatus.WAITING])
+        .order_by("position", "pk")
+    )
+    active = next((s for s in steps if s.status == StepStatus.ACTIVE), None)
+    if active is None:
+        raise RuleViolation(_("该申请当前没有待审批的环节。"))
+    following = next(
+        (s for s in steps if s.status == StepStatus.WAITING and s.round == request.round), None
+    )
+    for step in (active, following):
+        if step is not None:
+            step.request = request
+    return active, following
 
 
 def active_step_locked(request: SealRequest) -> ApprovalStep:
@@ -101,50 +130,73 @@ def active_step_locked(request: SealRequest) -> ApprovalStep:
     return step
 
 
-def step_activate(step: ApprovalStep, now: Any) -> None:
-    """Open `step` with its deadline on the working calendar and tell its holders
-    (the applicant excepted) that it waits for them."""
+def request_hours(request: SealRequest) -> WorkingHours:
+    """The office hours and holiday calendar of the request's district, read once per
+    transition for every deadline and duration it computes."""
+    return working_hours(district_id=request.village.district_id)
+
+
+def step_open(step: ApprovalStep, now: Any, hours: WorkingHours) -> None:
+    """Mark `step` active from `now` with its deadline on the working calendar (not saved)."""
     step.status = StepStatus.ACTIVE
     step.activated_at = now
     step.deadline = step_deadline(
-        start=now,
-        amount=step.chain_step.time_limit,
-        unit=step.chain_step.time_unit,
-        district_id=step.request.village.district_id,
+        start=now, amount=step.chain_step.time_limit, unit=step.chain_step.time_unit, hours=hours
     )
-    step.save(update_fields=["status", "activated_at", "deadline"])
+
+
+def step_holders_tell(step: ApprovalStep) -> None:
+    """Tell the holders of the opened `step` (the applicant excepted) that it waits for them."""
     request = step.request
-    for person in step_holders(step).exclude(pk=request.applicant_id):
-        notify(
-            person=person,
-            text=_("待办：%(number)s %(matter)s 等待您审批（%(step)s）。")
-            % {"number": request.number, "matter": request.matter.name, "step": step.name},
-            link=request_link(request),
-            event="seal_request.step_activated",
-        )
+    notify_all(
+        people=list(step_holders(step).exclude(pk=request.applicant_id)),
+        text=_("待办：%(number)s %(matter)s 等待您审批（%(step)s）。")
+        % {"number": request.number, "matter": request.matter.name, "step": step.name},
+        link=request_link(request),
+        event="seal_request.step_activated",
+    )
+
+
+def step_activate(step: ApprovalStep, now: Any, hours: WorkingHours | None = None) -> None:
+    """Open `step` with its deadline on the working calendar and tell its holders
+    (the applicant excepted) that it waits for them."""
+    step_open(step, now, hours if hours is not None else request_hours(step.request))
+    step.save(update_fields=["status", "activated_at", "deadline"])
+    step_holders_tell(step)
+
+
+def applicant_notice(
+    request: SealRequest, message: str, event: str, *, comment: str = ""
+) -> Notice:
+    """The notice telling the applicant `message` (with the request number and `comment`)."""
+    return Notice(
+        request.applicant,
+        message % {"number": request.number, "comment": comment},
+        request_link(request),
+        event,
+    )
 
 
 def applicant_notify(request: SealRequest, message: str, event: str, *, comment: str = "") -> None:
     """Tell the applicant `message` (with the request number and `comment`) as `event`."""
-    notify(
-        person=request.applicant,
-        text=message % {"number": request.number, "comment": comment},
-        link=request_link(request),
-        event=event,
-    )
+    notices_send([applicant_notice(request, message, event, comment=comment)])
 
 
-def custodians_notify(request: SealRequest) -> None:
-    """Tell the village's custodians (the applicant excepted) that the request may be sealed."""
+def custodian_notices(request: SealRequest) -> list[Notice]:
+    """The notices telling the village's custodians (the applicant excepted) that the
+    request may be sealed."""
     custodians = (
         RoleGrant.objects.active()
         .filter(role=Role.CUSTODIAN, village=request.village, group__isnull=True)
         .values("person_id")
     )
-    for person in Person.objects.filter(pk__in=custodians).exclude(pk=request.applicant_id):
-        notify(
-            person=person,
-            text=_("%(number)s 已批准，请核对文件后用印。") % {"number": request.number},
-            link=request_link(request),
-            event="seal_request.approved",
-        )
+    text = _("%(number)s 已批准，请核对文件后用印。") % {"number": request.number}
+    return [
+        Notice(person, text, request_link(request), "seal_request.approved")
+        for person in Person.objects.filter(pk__in=custodians).exclude(pk=request.applicant_id)
+    ]
+
+
+def custodians_notify(request: SealRequest) -> None:
+    """Tell the village's custodians (the applicant excepted) that the request may be sealed."""
+    notices_send(custodian_notices(request))

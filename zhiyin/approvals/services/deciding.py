@@ -27,18 +27,21 @@ from zhiyin.approvals.selectors import (
 from zhiyin.approvals.services._shared import (
     TO_DECIDE_EVENTS,
     active_step_locked,
+    applicant_notice,
     applicant_notify,
     applicant_require,
-    custodians_notify,
+    custodian_notices,
     request_audit,
     request_data,
+    request_hours,
     request_link,
     request_locked,
+    round_steps_locked,
     step_activate,
 )
 from zhiyin.approvals.timelimits import step_duration
 from zhiyin.core.errors import RuleViolation
-from zhiyin.delivery.services import notifications_close, notify
+from zhiyin.delivery.services import notices_send, notifications_close, notify_all
 from zhiyin.orgs.models import Person
 
 
@@ -54,12 +57,17 @@ def _decide(*, request: SealRequest, by: Person, decision: str, comment: str) ->
         raise RuleViolation(
             _("该申请当前为“%(status)s”，不能再审批。") % {"status": request.get_status_display()}
         )
-    step = active_step_locked(request)
+    step, following = round_steps_locked(request)
     if by.pk == request.applicant_id:
         raise RuleViolation(_("申请人不能审批自己的申请。"))
     if not person_holds_step(by, step):
         raise RuleViolation(_("您不是“%(step)s”环节的审批人。") % {"step": step.name})
-    if step.decisions.filter(person=by).exists():
+    # Who decided the step so far, read once: refuses a second decision by the same person
+    # and counts the approvals (the step row is locked, so nobody adds one meanwhile).
+    decided = list(
+        StepDecision.objects.filter(step_id=step.pk).order_by().values_list("person_id", "decision")
+    )
+    if any(person_id == by.pk for person_id, _decision in decided):
         raise RuleViolation(_("您已审批过本环节，本环节还需另一位审批人审批。"))
     comment = comment.strip()
     if decision in (Decision.RETURN, Decision.REJECT) and not comment:
@@ -73,41 +81,41 @@ def _decide(*, request: SealRequest, by: Person, decision: str, comment: str) ->
     before = request_data(request)
     now = timezone.now()
     StepDecision.objects.create(step=step, person=by, decision=decision, comment=comment)
-    closes = decision != Decision.APPROVE or (
-        step.decisions.filter(decision=Decision.APPROVE).count() >= step.approvers_needed
-    )
+    approvals = 1 + sum(1 for _person_id, d in decided if d == Decision.APPROVE)
+    closes = decision != Decision.APPROVE or approvals >= step.approvers_needed
     # Before the next step's notices are written: they share the link. A step that still
     # needs another approver stays on the others' lists.
     notifications_close(
         link=request_link(request), events=TO_DECIDE_EVENTS, person_id=None if closes else by.pk
     )
     if closes:
+        hours = request_hours(request)  # the district's calendar, once for both computations
         step.status = StepStatus.DONE
         step.decision = decision
         step.decided_at = now
         step.decided_by = by
         step.comment = comment
-        step.duration = step_duration(start=step.activated_at or now, end=now)
+        step.duration = step_duration(start=step.activated_at or now, end=now, hours=hours)
         step.save(
             update_fields=["status", "decision", "decided_at", "decided_by", "comment", "duration"]
         )
     if decision == Decision.APPROVE:
         if closes:
-            following = (
-                ApprovalStep.objects.select_related("chain_step")
-                .filter(request=request, round=request.round, status=StepStatus.WAITING)
-                .order_by("position")
-                .first()
-            )
             if following is None:
                 request.status = RequestStatus.APPROVED
                 request.decided_at = now
-                custodians_notify(request)
-                applicant_notify(request, _("%(number)s 已审批通过。"), "seal_request.approved")
+                # The custodians and the applicant told together (one preference read).
+                notices_send(
+                    [
+                        *custodian_notices(request),
+                        applicant_notice(
+                            request, _("%(number)s 已审批通过。"), "seal_request.approved"
+                        ),
+                    ]
+                )
             else:
                 request.status = RequestStatus.IN_APPROVAL
-                following.request = request
-                step_activate(following, now)
+                step_activate(following, now, hours)
         else:
             request.status = RequestStatus.IN_APPROVAL
     else:
@@ -198,12 +206,11 @@ def seal_request_withdraw(*, request: SealRequest, by: Person, reason: str = "")
     request.outcome_comment = reason.strip()[:500]
     request.decided_at = timezone.now()
     request.save()
-    for person in holders:
-        notify(
-            person=person,
-            text=_("%(number)s 已由申请人撤回，无需再审批。") % {"number": request.number},
-            link=request_link(request),
-            event="seal_request.withdraw",
-        )
+    notify_all(
+        people=holders,
+        text=_("%(number)s 已由申请人撤回，无需再审批。") % {"number": request.number},
+        link=request_link(request),
+        event="seal_request.withdraw",
+    )
     request_audit(request, by=by, action="seal_request.withdraw", before=before)
     return request

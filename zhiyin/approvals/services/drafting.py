@@ -29,11 +29,13 @@ from zhiyin.approvals.services._shared import (
     custodians_notify,
     request_audit,
     request_data,
+    request_hours,
     request_locked,
-    step_activate,
+    step_holders_tell,
+    step_open,
 )
 from zhiyin.audit.services import audit_record, audit_record_standalone, district_log
-from zhiyin.catalog.models import Matter
+from zhiyin.catalog.models import ChainStep, Matter
 from zhiyin.core.errors import RuleViolation
 from zhiyin.orgs.models import Person, Role, Village, VillageGroup
 from zhiyin.orgs.selectors import access_for
@@ -255,12 +257,18 @@ def seal_request_submit(*, request: SealRequest, by: Person) -> SealRequest:
         raise RuleViolation(
             _("该事项需要上传佐证附件：%(names)s。") % {"names": "、".join(map(str, required))}
         )
+    # The seal's village and the matter's district are the request's own (the field checks
+    # refuse anything else): share the rows already read instead of reading them again.
+    if request.seal.village_id == request.village_id:
+        request.seal.village = request.village
+    if request.matter.district_id == request.village.district_id:
+        request.matter.district = request.village.district
     _check_fields(village=request.village, **request_fields_of(request))
     _catalog_checks(matter=request.matter, seal=request.seal, purpose=request.purpose)
     before = request_data(request)
     if request.status == RequestStatus.DRAFT:
-        request.chain = request.matter.chain
-    chain_steps = list(request.chain.steps.order_by("position"))
+        request.chain_id = request.matter.chain_id
+    chain_steps = list(ChainStep.objects.filter(chain_id=request.chain_id).order_by("position"))
     if any(cs.scope_level == "group" for cs in chain_steps) and request.group_id is None:
         raise RuleViolation(_("该事项需村民小组长审批，请选择申请所属的村民小组。"))
     now = timezone.now()
@@ -283,14 +291,13 @@ def seal_request_submit(*, request: SealRequest, by: Person) -> SealRequest:
         )
         for cs in chain_steps
     ]
-    ApprovalStep.objects.bulk_create(steps)
     if steps:
+        # The first step is stored already open; its holders are told once it is.
+        step_open(steps[0], now, request_hours(request))
+        ApprovalStep.objects.bulk_create(steps)
         request.status = RequestStatus.SUBMITTED
         request.save()
-        first = ApprovalStep.objects.select_related("chain_step", "request__matter").get(
-            request=request, round=request.round, position=chain_steps[0].position
-        )
-        step_activate(first, now)
+        step_holders_tell(steps[0])
     else:
         request.status = RequestStatus.APPROVED
         request.decided_at = now

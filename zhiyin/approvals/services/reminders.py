@@ -30,7 +30,7 @@ from zhiyin.approvals.services._shared import (
 )
 from zhiyin.audit.services import audit_record, district_log
 from zhiyin.core.errors import RuleViolation
-from zhiyin.delivery.services import notify
+from zhiyin.delivery.services import notify_all
 from zhiyin.orgs.models import Person
 
 DEFAULT_REMINDER_INTERVAL = timedelta(hours=2)
@@ -64,14 +64,13 @@ def seal_request_remind(*, request: SealRequest, by: Person) -> ApprovalStep:
             _("已催办过，请 %(hours)s 小时后再催办。")
             % {"hours": f"{interval.total_seconds() / 3600:g}"}
         )
-    for person in step_holders(step).exclude(pk=request.applicant_id):
-        notify(
-            person=person,
-            text=_("催办：%(number)s %(matter)s 等待您审批（%(step)s）。")
-            % {"number": request.number, "matter": request.matter.name, "step": step.name},
-            link=request_link(request),
-            event="seal_request.remind",
-        )
+    notify_all(
+        people=list(step_holders(step).exclude(pk=request.applicant_id)),
+        text=_("催办：%(number)s %(matter)s 等待您审批（%(step)s）。")
+        % {"number": request.number, "matter": request.matter.name, "step": step.name},
+        link=request_link(request),
+        event="seal_request.remind",
+    )
     audit_record(
         actor=by,
         action="seal_request.remind",
@@ -106,21 +105,19 @@ def approval_step_overdue_notify(*, step_id: int) -> int:
     request = step.request
     args = {"number": request.number, "matter": request.matter.name, "step": step.name}
     if holders_claimed:
-        for person in step_holders(step).exclude(pk=request.applicant_id):
-            notify(
-                person=person,
-                text=_("超时提醒：%(number)s %(matter)s 的“%(step)s”环节已超过办理时限。") % args,
-                link=request_link(request),
-                event="approval_step.overdue",
-            )
+        notify_all(
+            people=list(step_holders(step).exclude(pk=request.applicant_id)),
+            text=_("超时提醒：%(number)s %(matter)s 的“%(step)s”环节已超过办理时限。") % args,
+            link=request_link(request),
+            event="approval_step.overdue",
+        )
     if superior_claimed:
-        for person in step_superiors(step):
-            notify(
-                person=person,
-                text=_("超时通报：%(number)s %(matter)s 的“%(step)s”环节已超过办理时限。") % args,
-                link=request_link(request),
-                event="approval_step.overdue_superior",
-            )
+        notify_all(
+            people=list(step_superiors(step)),
+            text=_("超时通报：%(number)s %(matter)s 的“%(step)s”环节已超过办理时限。") % args,
+            link=request_link(request),
+            event="approval_step.overdue_superior",
+        )
     audit_record(
         actor=None,
         action="approval_step.overdue",

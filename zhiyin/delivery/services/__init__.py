@@ -30,17 +30,21 @@ from zhiyin.delivery.services.endpoints import (
     endpoint_update,
 )
 from zhiyin.delivery.services.notices import (
+    Notice,
+    notices_send,
     notification_channels,
     notification_mark_read,
     notification_preference_set,
     notifications_close,
     notify,
+    notify_all,
 )
 
 __all__ = [
     "EVENT_DOCUMENT_SEALED",
     "AcknowledgementRefused",
     "DocumentRef",
+    "Notice",
     "delivery_acknowledge_inbox",
     "delivery_acknowledge_signed",
     "delivery_create",
@@ -54,10 +58,12 @@ __all__ = [
     "endpoint_register",
     "endpoint_secret_generate",
     "endpoint_update",
+    "notices_send",
     "notification_channels",
     "notification_mark_read",
     "notification_preference_set",
     "notifications_close",
     "notify",
+    "notify_all",
     "retry_schedule",
 ]

@@ -4,8 +4,9 @@ closing notices, and a person's channel preferences."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from functools import cache
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -14,7 +15,7 @@ from django.utils.module_loading import import_string
 
 from zhiyin.audit.services import audit_record
 from zhiyin.core.actors import Recipient
-from zhiyin.delivery.channels import NotificationChannel, preference_for
+from zhiyin.delivery.channels import NotificationChannel, preferences_for
 from zhiyin.delivery.models import (
     Notification,
     NotificationPreference,
@@ -37,11 +38,44 @@ def notification_channels() -> tuple[NotificationChannel, ...]:
 
 def notify(*, person: Recipient, text: str, link: str = "", event: str = "") -> None:
     """Send `text` to `person` on every configured channel."""
+    notify_all(people=[person], text=text, link=link, event=event)
+
+
+def _asks_preference(channel: NotificationChannel, person: Recipient) -> bool:
+    # In-app ignores the preference, an outside channel reads it only for a person it can
+    # reach; a channel that does not say is given it.
+    asks = getattr(channel, "needs_preference", None)
+    return True if asks is None else bool(asks(person))
+
+
+def notify_all(*, people: Sequence[Recipient], text: str, link: str = "", event: str = "") -> None:
+    """Send the same `text` to each of `people` on every configured channel (`notices_send`)."""
+    notices_send([Notice(person, text, link, event) for person in people])
+
+
+class Notice(NamedTuple):
+    """One notice for `notices_send`: to whom, what, the page it links to, the event."""
+
+    person: Recipient
+    text: str
+    link: str = ""
+    event: str = ""
+
+
+def notices_send(notices: Sequence[Notice]) -> None:
+    """Send each notice on every configured channel, inside the caller's transaction. The
+    channel preferences of everyone told are read together, and only for those an outside
+    channel can reach (in-app needs none)."""
     if not connection.in_atomic_block:
         raise RuntimeError("notify must run inside the transaction of the change it reports")
-    preference = preference_for(person)
-    for channel in notification_channels():
-        channel.send(person=person, text=text, link=link, event=event, preference=preference)
+    channels = notification_channels()
+    preferences = preferences_for(
+        [n.person for n in notices if any(_asks_preference(c, n.person) for c in channels)]
+    )
+    for person, text, link, event in notices:
+        preference = preferences.get(person.id) or NotificationPreference(person_id=person.id)
+        for channel in channels:
+            channel.send(person=person, text=text, link=link, event=event, preference=preference)
 
 
 @transaction.atomic

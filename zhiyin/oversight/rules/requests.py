@@ -9,6 +9,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -16,6 +17,7 @@ from django.utils.translation import gettext_noop
 from zhiyin.approvals.models import RequestDocument, SealRequest
 from zhiyin.audit.models import AuditEvent
 from zhiyin.lib.workcalendar import CalendarNotCovered, is_workday
+from zhiyin.oversight.models import Warning, WarningRule
 from zhiyin.oversight.rules.facts import (
     Finding,
     device_key,
@@ -149,6 +151,34 @@ def duties_conflict_attempt(
     ]
 
 
+def _burst_count(request: SealRequest, since: dt.datetime, fact_key: str) -> tuple[int, bool]:
+    """How many requests of the matter the applicant submitted from `since` to this one, and
+    whether the rule already raised the warning for `fact_key`: one aggregate query, run on
+    every submission (index `sealrequest_applicant_matter` serves it)."""
+    requests = connection.ops.quote_name(SealRequest._meta.db_table)
+    warnings = connection.ops.quote_name(Warning._meta.db_table)
+    rules = connection.ops.quote_name(WarningRule._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT COUNT(*), EXISTS (
+                    SELECT 1 FROM {warnings} w JOIN {rules} r ON r.id = w.rule_id
+                    WHERE r.code = %s AND w.fact_key = %s)
+                FROM {requests}
+                WHERE applicant_id = %s AND matter_id = %s
+                  AND submitted_at >= %s AND submitted_at <= %s""",  # noqa: S608  # no user input
+            [
+                "applicant_burst",
+                fact_key,
+                request.applicant_id,
+                request.matter_id,
+                since,
+                request.submitted_at,
+            ],
+        )
+        count, raised = cursor.fetchone()
+    return int(count), bool(raised)
+
+
 def applicant_burst(
     event: AuditEvent, after: dict[str, Any], params: dict[str, Any]
 ) -> list[Finding]:
@@ -158,6 +188,11 @@ def applicant_burst(
     hours = int(params.get("hours", 24))
     threshold = int(params.get("count", 3))
     since = request.submitted_at - dt.timedelta(hours=hours)
+    day = timezone.localtime(request.submitted_at).date()
+    fact_key = f"burst:{request.applicant_id}:{request.matter_id}:{day.isoformat()}"
+    count, raised = _burst_count(request, since, fact_key)
+    if count < threshold or raised:
+        return []  # below the threshold, or the day's warning stands (one per fact)
     recent = list(
         SealRequest.objects.filter(
             applicant_id=request.applicant_id,
@@ -168,12 +203,9 @@ def applicant_burst(
         .order_by("submitted_at", "pk")
         .values_list("number", flat=True)
     )
-    if len(recent) < threshold:
-        return []
-    day = timezone.localtime(request.submitted_at).date()
     return [
         Finding(
-            fact_key=f"burst:{request.applicant_id}:{request.matter_id}:{day.isoformat()}",
+            fact_key=fact_key,
             village_id=request.village_id,
             request_id=request.pk,
             seal_id=request.seal_id,
