@@ -64,13 +64,14 @@ def calendar_override_for(*, district_id: int | None) -> CalendarOverride:
     years: set[int] = set()
     off: set[dt.date] = set()
     on: set[dt.date] = set()
-    for entry in CalendarYear.objects.filter(district_id=district_id):
+    entries = CalendarYear.objects.filter(district_id=district_id).order_by()
+    for year, holidays, workdays in entries.values_list("year", "holidays", "workdays"):
         try:
-            off |= dates_parse(entry.holidays, year=entry.year)
-            on |= dates_parse(entry.workdays, year=entry.year)
+            off |= dates_parse(holidays, year=year)
+            on |= dates_parse(workdays, year=year)
         except DatesInvalid:
             continue  # saved through the service, so only a hand-edited row lands here
-        years.add(entry.year)
+        years.add(year)
     return CalendarOverride(years=frozenset(years), holidays=frozenset(off), workdays=frozenset(on))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -73,18 +74,18 @@ def request_audit(
     )
 
 
-#: What `request_locked` locks with the request (as it always has) …
-_LOCKED_RELATED = ("village", "village__district", "matter", "seal", "chain")
-#: … and what it reads along without locking: the group the field checks look at, the
-#: applicant every notice to them goes to.
-_READ_RELATED = ("group", "applicant")
+#: The rows `request_locked` locks with the request: the village, matter and seal it is
+#: checked against (retiring a village, stopping a matter and changing a seal's status
+#: lock the same rows, so they wait for the transition or it waits for them).
+_LOCKED_RELATED = ("village", "matter", "seal")
 
 
-def request_locked(request: SealRequest) -> SealRequest:
-    """The request re-read under a row lock (`select_for_update`), with what transitions read."""
+def request_locked(request: SealRequest, *also: str) -> SealRequest:
+    """The request re-read under a row lock (`select_for_update`) with its village, matter
+    and seal (locked too), and the relations `also` names read along without a lock."""
     return (
         SealRequest.objects.select_for_update(of=("self", *_LOCKED_RELATED))
-        .select_related(*_LOCKED_RELATED, *_READ_RELATED)
+        .select_related(*_LOCKED_RELATED, *also)
         .get(pk=request.pk)
     )
 
@@ -99,7 +100,7 @@ def round_steps_locked(request: SealRequest) -> tuple[ApprovalStep, ApprovalStep
     """The request's active step and the round's next waiting one (None at the end of the
     chain), both under a row lock and read in one query; refuses when no step waits."""
     steps = list(
-        ApprovalStep.objects.select_for_update()
+        ApprovalStep.objects.select_for_update(of=("self",))
         .select_related("chain_step")
         .filter(request=request, status__in=[StepStatus.ACTIVE, StepStatus.WAITING])
         .order_by("position", "pk")
@@ -182,19 +183,45 @@ def applicant_notify(request: SealRequest, message: str, event: str, *, comment:
     notices_send([applicant_notice(request, message, event, comment=comment)])
 
 
-def custodian_notices(request: SealRequest) -> list[Notice]:
-    """The notices telling the village's custodians (the applicant excepted) that the
-    request may be sealed."""
-    custodians = (
+def _custodian_ids(request: SealRequest) -> QuerySet[RoleGrant, dict[str, Any]]:
+    return (
         RoleGrant.objects.active()
         .filter(role=Role.CUSTODIAN, village=request.village, group__isnull=True)
         .values("person_id")
     )
-    text = _("%(number)s 已批准，请核对文件后用印。") % {"number": request.number}
-    return [
-        Notice(person, text, request_link(request), "seal_request.approved")
-        for person in Person.objects.filter(pk__in=custodians).exclude(pk=request.applicant_id)
+
+
+def _custodian_text(request: SealRequest) -> str:
+    return _("%(number)s 已批准，请核对文件后用印。") % {"number": request.number}
+
+
+def custodian_notices(request: SealRequest) -> list[Notice]:
+    """The notices telling the village's custodians (the applicant excepted) that the
+    request may be sealed."""
+    people = Person.objects.filter(pk__in=_custodian_ids(request)).exclude(pk=request.applicant_id)
+    text = _custodian_text(request)
+    return [Notice(p, text, request_link(request), "seal_request.approved") for p in people]
+
+
+def approved_notices(request: SealRequest) -> list[Notice]:
+    """The notices of an approved request: to the custodians (the applicant excepted) that
+    it may be sealed, and to the applicant that it passed; everyone read in one query."""
+    people = list(
+        Person.objects.filter(Q(pk__in=_custodian_ids(request)) | Q(pk=request.applicant_id))
+    )
+    link, text = request_link(request), _custodian_text(request)
+    notices = [
+        Notice(p, text, link, "seal_request.approved")
+        for p in people
+        if p.pk != request.applicant_id
     ]
+    for person in people:
+        if person.pk == request.applicant_id:
+            request.applicant = person
+            notices.append(
+                applicant_notice(request, _("%(number)s 已审批通过。"), "seal_request.approved")
+            )
+    return notices
 
 
 def custodians_notify(request: SealRequest) -> None:

@@ -27,10 +27,9 @@ from zhiyin.approvals.selectors import (
 from zhiyin.approvals.services._shared import (
     TO_DECIDE_EVENTS,
     active_step_locked,
-    applicant_notice,
     applicant_notify,
     applicant_require,
-    custodian_notices,
+    approved_notices,
     request_audit,
     request_data,
     request_hours,
@@ -104,15 +103,7 @@ def _decide(*, request: SealRequest, by: Person, decision: str, comment: str) ->
             if following is None:
                 request.status = RequestStatus.APPROVED
                 request.decided_at = now
-                # The custodians and the applicant told together (one preference read).
-                notices_send(
-                    [
-                        *custodian_notices(request),
-                        applicant_notice(
-                            request, _("%(number)s 已审批通过。"), "seal_request.approved"
-                        ),
-                    ]
-                )
+                notices_send(approved_notices(request))  # custodians and applicant at once
             else:
                 request.status = RequestStatus.IN_APPROVAL
                 step_activate(following, now, hours)
@@ -133,7 +124,7 @@ def _decide(*, request: SealRequest, by: Person, decision: str, comment: str) ->
             else _("%(number)s 被驳回：%(comment)s")
         )
         applicant_notify(request, message, f"seal_request.{decision}", comment=comment)
-    request.save()
+    request.save(update_fields=["status", "decided_at", "outcome_comment", "updated_at"])
     request_audit(
         request,
         by=by,

@@ -240,10 +240,14 @@ def seal_request_update(
     return request
 
 
+#: What submitting changes on the request row (the chain only for a draft; saved anyway).
+_SUBMIT_FIELDS = ["status", "chain", "round", "submitted_at", "outcome_comment", "updated_at"]
+
+
 @transaction.atomic
 def seal_request_submit(*, request: SealRequest, by: Person) -> SealRequest:
     """Send a draft (or a returned request, after editing) into its approval chain."""
-    request = request_locked(request)
+    request = request_locked(request, "village__district", "group")
     applicant_require(request, by, _("提交申请"))
     if request.status not in EDITABLE_STATUSES:
         raise RuleViolation(_("该申请已提交，不能重复提交。"))
@@ -296,7 +300,7 @@ def seal_request_submit(*, request: SealRequest, by: Person) -> SealRequest:
         step_open(steps[0], now, request_hours(request))
         ApprovalStep.objects.bulk_create(steps)
         request.status = RequestStatus.SUBMITTED
-        request.save()
+        request.save(update_fields=_SUBMIT_FIELDS)
         step_holders_tell(steps[0])
     else:
         request.status = RequestStatus.APPROVED
