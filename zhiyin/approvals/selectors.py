@@ -11,7 +11,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -223,6 +223,25 @@ def access_holds_step(access: Access, step: ApprovalStep) -> bool:
         elif g.district_id == step.district_id and g.village_id is None and g.bureau_id is None:
             return True
     return False
+
+
+def approver_checks(*, step: ApprovalStep, person: Person) -> tuple[bool, bool]:
+    """(holds the step, has opened every current document of its request) for `person`, in
+    one query: what `person_holds_step` and `unviewed_documents` answer, for an approval."""
+    seen = DocumentView.objects.filter(person=person).values("document_id")
+    unviewed = RequestDocument.objects.filter(
+        request_id=step.request_id, superseded_at__isnull=True
+    ).exclude(pk__in=seen)
+    row = (
+        ApprovalStep.objects.filter(pk=step.pk)
+        .annotate(
+            holds=Exists(RoleGrant.objects.filter(grant_filter_for_step(step), person=person)),
+            unviewed=Exists(unviewed),
+        )
+        .values_list("holds", "unviewed")
+        .get()
+    )
+    return bool(row[0]), not row[1]
 
 
 def step_superiors(step: ApprovalStep) -> QuerySet[Person]:

@@ -20,9 +20,8 @@ from zhiyin.approvals.models import (
     StepStatus,
 )
 from zhiyin.approvals.selectors import (
-    person_holds_step,
+    approver_checks,
     step_holders,
-    unviewed_documents,
 )
 from zhiyin.approvals.services._shared import (
     TO_DECIDE_EVENTS,
@@ -59,12 +58,20 @@ def _decide(*, request: SealRequest, by: Person, decision: str, comment: str) ->
     step, following = round_steps_locked(request)
     if by.pk == request.applicant_id:
         raise RuleViolation(_("申请人不能审批自己的申请。"))
-    if not person_holds_step(by, step):
+    holds, opened_all = approver_checks(step=step, person=by)
+    if not holds:
         raise RuleViolation(_("您不是“%(step)s”环节的审批人。") % {"step": step.name})
-    # Who decided the step so far, read once: refuses a second decision by the same person
-    # and counts the approvals (the step row is locked, so nobody adds one meanwhile).
-    decided = list(
-        StepDecision.objects.filter(step_id=step.pk).order_by().values_list("person_id", "decision")
+    # Who decided the step so far: refuses a second decision by the same person and counts
+    # the approvals (the step row is locked, so nobody adds one meanwhile). A one-approver
+    # step closes at its first decision, so while it is active nobody has decided it.
+    decided = (
+        list(
+            StepDecision.objects.filter(step_id=step.pk)
+            .order_by()
+            .values_list("person_id", "decision")
+        )
+        if step.approvers_needed > 1
+        else []
     )
     if any(person_id == by.pk for person_id, _decision in decided):
         raise RuleViolation(_("您已审批过本环节，本环节还需另一位审批人审批。"))
@@ -75,7 +82,7 @@ def _decide(*, request: SealRequest, by: Person, decision: str, comment: str) ->
             if decision == Decision.RETURN
             else _("驳回时请写明理由。")
         )
-    if decision == Decision.APPROVE and unviewed_documents(request=request, person=by).exists():
+    if decision == Decision.APPROVE and not opened_all:
         raise RuleViolation(_("请先打开并查看待用印的文件，再作出审批决定。"))
     before = request_data(request)
     now = timezone.now()

@@ -27,13 +27,14 @@ pytestmark = pytest.mark.django_db
 #: the notice, the log head and event, the enabled rules and the burst count.
 SUBMIT = 17
 #: An approval that opens the next step: the locked request and round steps, the
-#: approver's grant, the step's decisions, the unviewed documents, the decision, closing
-#: the 待办, the calendar, the two steps' updates, the next holders, their preferences
-#: (2), the notice, the request, the log head and event.
-APPROVE_NEXT = 17
+#: approver's grant and unviewed documents (one query), the decision, closing the 待办,
+#: the calendar, the two steps' updates, the next holders, their preferences (2), the
+#: notice, the request, the log head and event.
+APPROVE_NEXT = 15
 #: The last approval: no next step, so no step update; the custodians (two) and the
-#: applicant are told together: one read of people, two of preferences, three notices.
-APPROVE_LAST = 18
+#: applicant are read and told together: one read of people, two of preferences, three
+#: notices.
+APPROVE_LAST = 16
 
 
 def _statements(run: Callable[[], Any]) -> tuple[Any, list[str]]:
