@@ -183,11 +183,11 @@ def applicant_notify(request: SealRequest, message: str, event: str, *, comment:
     notices_send([applicant_notice(request, message, event, comment=comment)])
 
 
-def _custodian_ids(request: SealRequest) -> QuerySet[RoleGrant, dict[str, Any]]:
+def _custodian_ids(request: SealRequest) -> QuerySet[RoleGrant, int]:
     return (
         RoleGrant.objects.active()
         .filter(role=Role.CUSTODIAN, village=request.village, group__isnull=True)
-        .values("person_id")
+        .values_list("person_id", flat=True)
     )
 
 
