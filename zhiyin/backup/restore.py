@@ -138,16 +138,42 @@ def _table_has_rows(model: type[models.Model]) -> bool:
         return cursor.fetchone() is not None
 
 
-def _target_check(backup: CheckedBackup, executor: MigrationExecutor) -> bool:
-    """Refuses a target that is not new; True when its schema must still be created."""
-    wanted = backup.migrations
-    unknown = sorted(wanted - set(executor.loader.graph.nodes))
+def _graph_nodes(wanted: set[tuple[str, str]], executor: MigrationExecutor) -> set[tuple[str, str]]:
+    """The backup's migrations as nodes of this code's migration graph.
+
+    The recorder keeps a squashed migration's name beside the names it replaces; the graph
+    holds only the squashed one, so a replaced name counts as its squashed migration.
+    Names this code does not know at all are refused (the backup is from a newer version).
+    """
+    loader = executor.loader
+    nodes = set(loader.graph.nodes)
+    replaced_by = {
+        (str(old[0]), str(old[1])): key
+        for key, migration in loader.replacements.items()
+        for old in migration.replaces
+    }
+    found: set[tuple[str, str]] = set()
+    unknown: list[tuple[str, str]] = []
+    for key in sorted(wanted):
+        if key in nodes:
+            found.add(key)
+        elif replaced_by.get(key) in nodes:
+            found.add(replaced_by[key])
+        else:
+            unknown.append(key)
     if unknown:
         app, name = unknown[0]
         raise BackupRefused(
             _("这份备份来自更新的智印版本（本机没有迁移 %(app)s.%(name)s）：请先升级本机的智印。")
             % {"app": app, "name": name}
         )
+    return found
+
+
+def _target_check(backup: CheckedBackup, executor: MigrationExecutor) -> bool:
+    """Refuses a target that is not new; True when its schema must still be created."""
+    wanted = backup.migrations
+    _graph_nodes(wanted, executor)
     applied = set(executor.loader.applied_migrations)
     if applied and applied != wanted:
         raise BackupRefused(
@@ -190,7 +216,7 @@ def backup_restore(directory: Path, *, progress: Callable[[str], None] | None = 
     )
     executor = MigrationExecutor(connection)
     if _target_check(backup, executor):
-        wanted = backup.migrations
+        wanted = _graph_nodes(backup.migrations, executor)
         graph = executor.loader.graph
         leaves = [
             node
@@ -199,7 +225,9 @@ def backup_restore(directory: Path, *, progress: Callable[[str], None] | None = 
         ]
         executor.migrate(leaves)
         executor = MigrationExecutor(connection)
-    state_apps = executor.loader.project_state(sorted(backup.migrations), at_end=True).apps
+    state_apps = executor.loader.project_state(
+        sorted(_graph_nodes(backup.migrations, executor)), at_end=True
+    ).apps
     by_table = {
         model._meta.db_table: model
         for model in state_apps.get_models(include_auto_created=True)
