@@ -378,7 +378,10 @@ def test_sealing_one_document_costs_a_bounded_number_of_queries(
     warned = apps.get_model("oversight", "Warning").objects.filter(request=request).exists()
     assert warned == (window[1] == "00:00")
     # The savepoint and its release (document_seal's own transaction, nested in the
-    # test's) are two of them.
+    # test's) are two of them. PostgreSQL adds the log's advisory lock to each audit
+    # append (two events, three with the warning).
+    if connection.vendor == "postgresql":
+        most += 2 if window[1] != "00:00" else 3
     assert len(queries.captured_queries) <= most, "\n".join(
         query["sql"][:120] for query in queries.captured_queries
     )
