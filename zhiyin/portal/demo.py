@@ -203,7 +203,10 @@ def service_specs() -> list[dict[str, Any]]:
                     },
                 ]
             },
-            "attachments": [],
+            "attachments": [
+                {"key": "idcard", "label": "申请人身份证照片", "required": True, "photo": True},
+                {"key": "housing", "label": "房屋租赁合同或房屋权属材料", "required": False},
+            ],
             "eligibility": {},
             "certificate": {
                 "purpose": "自{since}年起居住在{village}{address}，本证明用于{use}",
@@ -228,7 +231,7 @@ def portal_services_load(district: District) -> int:
         matter = Matter.objects.filter(district=district, name=spec["matter"]).first()
         if matter is None:
             continue
-        service = Service.objects.create(
+        service = Service(
             district=district,
             code=spec["code"],
             name=spec["name"],
@@ -241,6 +244,8 @@ def portal_services_load(district: District) -> int:
             certificate=spec.get("certificate", {}),
             position=position,
         )
+        service.full_clean()
+        service.save()
         if "subsidy" in spec:
             Subsidy.objects.create(service=service, **spec["subsidy"])
         created += 1

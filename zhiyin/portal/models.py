@@ -25,6 +25,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import ClassVar
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -127,6 +128,25 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """A matter that needs supporting files (必需附件) can only be offered through a
+        service that asks the resident for at least one: the clerk could never turn the
+        application into a seal request otherwise."""
+        super().clean()
+        if self.matter_id is None:
+            return
+        needed = [str(name) for name in (self.matter.required_attachments or [])]
+        asked = [a for a in (self.attachments or []) if isinstance(a, dict) and a.get("required")]
+        if needed and not asked:
+            raise ValidationError(
+                {
+                    "attachments": _(
+                        "用章事项“%(matter)s”需要佐证附件（%(names)s）：请至少设置一项必须上传的附件。"
+                    )
+                    % {"matter": self.matter.name, "names": "、".join(needed)}
+                }
+            )
 
 
 class SubsidyRule(models.TextChoices):

@@ -60,7 +60,9 @@ def services(world: World) -> Services:
             legal_basis="区实施方案",
             seal_kinds=["committee", "group"],
             owner_levels=["village", "group"],
-            required_attachments=["佐证材料"] if category == MatterCategory.REPORT else [],
+            required_attachments=["佐证材料"]
+            if category == MatterCategory.REPORT
+            else ["申请人身份证", "房屋租赁合同或房屋权属材料"],
             target_bureau=world.bureau,
             chain=chain,
         )

@@ -303,10 +303,11 @@ def test_the_certificate_service_generates_its_document(world: World, services: 
         resident=world.sn_resident,
         by=world.sn_resident,
         answers={"address": "三巷5号", "since": "2010", "use": "子女入学"},
-        files={},
+        files={"idcard": [photo("身份证.jpg")]},
     )
     request = application_accept(application=application, by=world.sn_clerk)
     assert request.purpose == "自2010年起居住在水南村三巷5号，本证明用于子女入学"
+    assert request.attachments.count() == 1  # the matter's 必需附件 reach the request
     assert (
         request.documents.filter(superseded_at__isnull=True).get().read_bytes().startswith(b"%PDF")
     )
@@ -382,3 +383,18 @@ def test_evidence_with_active_content_is_refused_and_nothing_is_saved(
     assert not Application.objects.exists()
     media = Path(settings.MEDIA_ROOT)
     assert not media.exists() or not any(p.is_file() for p in media.rglob("*"))
+
+
+def test_a_service_for_a_matter_that_needs_files_must_ask_for_one(
+    world: World, services: Services
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    service = services.residence
+    service.full_clean()
+    service.attachments = [{"key": "housing", "label": "房屋材料", "required": False}]
+    with pytest.raises(ValidationError) as refused:
+        service.full_clean()
+    assert "申请人身份证" in str(refused.value.message_dict["attachments"])
+    service.matter.required_attachments = []
+    service.full_clean()  # a matter that needs no files takes a service that asks for none
