@@ -192,7 +192,7 @@ def _bare_orm(world: dict[str, Any], requests: list[Any]) -> list[float]:
 
     from zhiyin.approvals.models import ApprovalStep, SealRequest, StepDecision
     from zhiyin.audit.models import GENESIS_HASH, AuditEvent
-    from zhiyin.audit.services import district_log, event_hash
+    from zhiyin.audit.services import _lock_log, district_log, event_hash
     from zhiyin.delivery.models import Notification
 
     first, second = world["steps"]
@@ -202,6 +202,9 @@ def _bare_orm(world: dict[str, Any], requests: list[Any]) -> list[float]:
     def audit(
         now: Any, actor: Any, role: str, action: str, request: Any, after: dict[str, Any]
     ) -> None:
+        # The same one-writer-per-log lock the services take (an advisory lock on
+        # PostgreSQL; on SQLite the write transaction itself).
+        _lock_log(log)
         head = (
             AuditEvent.objects.filter(log=log).order_by("-seq").values_list("seq", "hash").first()
         )
