@@ -89,6 +89,14 @@ def main() -> None:
     django.setup()
     try:
         targets, cookies = prepare()
+        # As `make run` does before serving: static files for WhiteNoise (the pages
+        # name them through the manifest, in process too).
+        subprocess.run(  # our own command line
+            [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            check=True,
+        )
         in_process(mix_plan(targets, cookies))
         port = free_port()
         server = start_server(port)
@@ -245,13 +253,6 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
         gunicorn_argv,
     )
 
-    # As `make run` does before serving: static files for WhiteNoise.
-    subprocess.run(  # our own command line
-        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        check=True,
-    )
     argv = gunicorn_argv(
         bind=f"127.0.0.1:{port}", workers=default_web_workers(), threads=default_web_threads()
     )
